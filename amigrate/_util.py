@@ -1,0 +1,48 @@
+"""Small helpers with no better home: revision ids, password masking, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)@")
+
+
+def new_rev_id() -> str:
+    """A fresh 12-hex-digit revision id, the shape Alembic uses."""
+    return uuid.uuid4().hex[-12:]
+
+
+def mask_url_password(text: str) -> str:
+    """Replace the password of every URL in ``text`` with ``***``.
+
+    Works on any text (an error message, a URL) without importing SQLAlchemy.
+    """
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}***@", text)
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like ``name``, for 'did you mean' hints."""
+    import difflib
+
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def atomic_write(path: Path, text: str, *, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
