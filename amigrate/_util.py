@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-import uuid
-from collections.abc import Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
 
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)@")
 
 
 def new_rev_id() -> str:
     """A fresh 12-hex-digit revision id, the shape Alembic uses."""
-    return uuid.uuid4().hex[-12:]
+    return os.urandom(6).hex()
 
 
 def mask_url_password(text: str) -> str:
@@ -35,6 +36,8 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
 
 def atomic_write(path: Path, text: str, *, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -44,5 +47,5 @@ def atomic_write(path: Path, text: str, *, encoding: str = "utf-8") -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        os.unlink(tmp)
         raise

@@ -1,0 +1,7 @@
+"""``python -m amigrate``."""
+
+import sys
+
+from amigrate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,71 @@
+"""The ``amigrate`` command: parse arguments, run one command coroutine, print, exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from amigrate.cli.errors import EXIT_ERROR, EXIT_OK, report
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    from amigrate.cli.parser import build_parser
+
+    args = build_parser().parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
+    spec = args.spec
+    try:
+        config = _load_config(args) if spec.needs_config else None
+        result = run(spec.call(args, config), needs_loop=spec.needs_loop)
+        text = spec.render(args, result)
+    except (Exception, KeyboardInterrupt) as error:
+        return report(error, show_traceback=args.traceback)
+    if text:
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:  # `amigrate history | head`: the reader has gone
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_ERROR
+    return EXIT_OK
+
+
+def _attach_dash_values(argv: Sequence[str]) -> list[str]:
+    """Let ``-r -3:`` mean a range: argparse would take ``-3:`` for an option."""
+    fixed: list[str] = []
+    for token in argv:
+        if fixed and fixed[-1] in ("-r", "--rev-range") and token.startswith("-"):
+            fixed[-1] = f"--rev-range={token}"
+        else:
+            fixed.append(token)
+    return fixed
+
+
+def run(coroutine: Coroutine[Any, Any, Any], *, needs_loop: bool) -> Any:
+    """Run a command coroutine to completion.
+
+    Commands that need no database never await, so they run without an event loop: that
+    keeps ``heads`` and ``history`` from importing asyncio (tens of milliseconds per call).
+    """
+    if needs_loop:
+        import anyio
+
+        async def _await() -> Any:
+            return await coroutine
+
+        return anyio.run(_await)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("a command declared needs_loop=False awaited I/O")
+
+
+def _load_config(args: Any) -> Any:
+    from amigrate.config import Config
+
+    return Config.discover(file=args.config, section=args.name, x_arguments=args.x)

@@ -1,0 +1,181 @@
+"""The command table: each CLI command, its arguments, the coroutine it runs, how it prints."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from amigrate import command
+from amigrate._version import __version__
+from amigrate.cli import output
+
+if TYPE_CHECKING:
+    from amigrate.config import Config
+
+Call = Callable[[argparse.Namespace, "Config | None"], Coroutine[Any, Any, Any]]
+Render = Callable[[argparse.Namespace, Any], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    flags: tuple[str, ...]
+    options: dict[str, Any]
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One CLI command. ``needs_loop`` is false for commands that never await I/O."""
+
+    name: str
+    function: Callable[..., Any]
+    arguments: tuple[Arg, ...]
+    call: Call
+    render: Render
+    needs_config: bool = True
+    needs_loop: bool = False
+
+
+VERBOSE = arg("-v", "--verbose", action="store_true", help="show full details")
+JSON = arg("--json", action="store_true", help="print JSON for scripts and CI")
+MESSAGE = arg("-m", "--message", help="the message of the new revision")
+BRANCH_LABEL = arg(
+    "--branch-label", action="append", help="a branch label for the new revision (repeatable)"
+)
+REV_ID = arg("--rev-id", help="the id of the new revision, instead of a random one")
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "init",
+        command.init,
+        (
+            arg("directory", help="the folder to create (e.g. migrations)"),
+            arg("-t", "--template", default="generic", help="template (see list_templates)"),
+        ),
+        lambda a, c: command.init(a.directory, a.template, config_file=a.config),
+        output.render_init,
+        needs_config=False,
+    ),
+    CommandSpec(
+        "list_templates",
+        command.list_templates,
+        (),
+        lambda a, c: command.list_templates(),
+        output.render_templates,
+        needs_config=False,
+    ),
+    CommandSpec(
+        "revision",
+        command.revision,
+        (
+            MESSAGE,
+            arg("--head", default="head", help="the revision to build on (default: head)"),
+            arg("--splice", action="store_true", help="allow --head to name a non-head"),
+            BRANCH_LABEL,
+            arg("--depends-on", action="append", help="a revision this one depends on"),
+            REV_ID,
+            arg("--version-path", help="the version location to write the file into"),
+        ),
+        lambda a, c: command.revision(
+            _config(c),
+            a.message,
+            head=a.head,
+            splice=a.splice,
+            branch_label=a.branch_label,
+            depends_on=a.depends_on,
+            rev_id=a.rev_id,
+            version_path=a.version_path,
+        ),
+        output.render_written,
+    ),
+    CommandSpec(
+        "merge",
+        command.merge,
+        (
+            arg("revisions", nargs="+", help="revisions to merge, or 'heads'"),
+            MESSAGE,
+            BRANCH_LABEL,
+            REV_ID,
+        ),
+        lambda a, c: command.merge(
+            _config(c), a.revisions, a.message, branch_label=a.branch_label, rev_id=a.rev_id
+        ),
+        output.render_written,
+    ),
+    CommandSpec(
+        "heads",
+        command.heads,
+        (
+            VERBOSE,
+            arg(
+                "--resolve-dependencies",
+                action="store_true",
+                help="leave out heads that another revision depends on",
+            ),
+            JSON,
+        ),
+        lambda a, c: command.heads(_config(c), resolve_dependencies=a.resolve_dependencies),
+        output.render_heads,
+    ),
+    CommandSpec(
+        "branches",
+        command.branches,
+        (VERBOSE, JSON),
+        lambda a, c: command.branches(_config(c)),
+        output.render_branches,
+    ),
+    CommandSpec(
+        "history",
+        command.history,
+        (arg("-r", "--rev-range", help="START:END, either side optional"), VERBOSE, JSON),
+        lambda a, c: command.history(_config(c), a.rev_range),
+        output.render_history,
+    ),
+    CommandSpec(
+        "show",
+        command.show,
+        (arg("rev", help="a revision id, prefix, label, head or heads"), JSON),
+        lambda a, c: command.show(_config(c), a.rev),
+        output.render_show,
+    ),
+)
+
+
+def _config(config: Config | None) -> Config:
+    assert config is not None, "command declared needs_config"
+    return config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="amigrate", description="Async-first schema migrations for SQLAlchemy."
+    )
+    parser.add_argument("--version", action="version", version=f"amigrate {__version__}")
+    parser.add_argument(
+        "-c", "--config", help="config file (default: amigrate.ini, pyproject.toml, alembic.ini)"
+    )
+    parser.add_argument("-n", "--name", help="the config section to use (default: amigrate)")
+    parser.add_argument(
+        "-x",
+        dest="x",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an argument for env.py (repeatable)",
+    )
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the full error chain on failure"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for spec in COMMANDS:
+        doc = (spec.function.__doc__ or "").strip().splitlines()[0]
+        sub = subparsers.add_parser(spec.name, help=doc, description=doc)
+        for argument in spec.arguments:
+            sub.add_argument(*argument.flags, **argument.options)
+        sub.set_defaults(spec=spec)
+    return parser

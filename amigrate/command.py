@@ -1,0 +1,259 @@
+"""The commands, as coroutines: what the CLI runs and what applications await.
+
+Commands return data (``RevisionInfo`` and friends) and never print; the CLI renders them.
+The commands that need no database do all their work without awaiting, so the CLI can run
+them without starting an event loop.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from amigrate.errors import (
+    ConfigError,
+    DuplicateRevisionError,
+    RevisionError,
+)
+from amigrate.script.directory import BranchInfo, RevisionInfo, ScriptDirectory, describe
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from amigrate.config import Config
+    from amigrate.script.revision import RevisionMap
+    from amigrate.script.templates import TemplateInfo
+
+_RESERVED_IDS = {"head", "heads", "base", "current"}
+_REV_ID = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
+
+
+async def list_templates() -> list[TemplateInfo]:
+    """List the environment templates `init` can use."""
+    from amigrate.script import templates
+
+    return templates.list_templates()
+
+
+async def init(
+    directory: str | Path, template: str = "generic", *, config_file: str | Path | None = None
+) -> list[Path]:
+    """Create a migration environment in DIRECTORY and its amigrate.ini; return the files made."""
+    from amigrate.script import templates
+
+    chosen = templates.template_named(template)
+    return templates.lay_out(chosen, Path(directory), Path(config_file or "amigrate.ini"))
+
+
+async def heads(config: Config, *, resolve_dependencies: bool = False) -> list[RevisionInfo]:
+    """The head revisions; with resolve_dependencies, only heads nothing depends on."""
+    graph = ScriptDirectory.from_config(config).revisions
+    ids = graph.real_heads if resolve_dependencies else graph.heads
+    return [describe(graph, rev) for rev in ids]
+
+
+async def branches(config: Config) -> list[BranchInfo]:
+    """The branch points, each with the revisions it branches into."""
+    graph = ScriptDirectory.from_config(config).revisions
+    return [
+        BranchInfo(describe(graph, rev), tuple(describe(graph, c) for c in graph.children(rev)))
+        for rev in (r.revision for r in graph.walk())
+        if graph.is_branch_point(rev)
+    ]
+
+
+async def history(config: Config, rev_range: str | None = None) -> list[RevisionInfo]:
+    """The revisions in RANGE (START:END, default all), newest first."""
+    graph = ScriptDirectory.from_config(config).revisions
+    if rev_range is None:
+        walked = graph.walk()
+    else:
+        lower, upper = graph.resolve_range(rev_range)
+        if upper == ():
+            return []
+        walked = graph.walk(upper=upper, lower=lower or None)
+    return [describe(graph, r.revision) for r in walked]
+
+
+async def show(config: Config, rev: str) -> list[RevisionInfo]:
+    """The revision(s) REV names, in full."""
+    graph = ScriptDirectory.from_config(config).revisions
+    ids = graph.resolve(rev)
+    if not ids:
+        raise RevisionError(
+            f"{rev!r} names no revision to show", hint="base is below every revision"
+        )
+    return [describe(graph, r) for r in ids]
+
+
+async def revision(
+    config: Config,
+    message: str | None = None,
+    *,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | Sequence[str] | None = None,
+    depends_on: str | Sequence[str] | None = None,
+    rev_id: str | None = None,
+    version_path: str | Path | None = None,
+) -> RevisionInfo:
+    """Create a new revision file on top of HEAD (default: the single head)."""
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    parents = _parents_for(graph, head, splice=splice)
+    labels = _new_branch_labels(graph, branch_label)
+    dependencies = tuple(_dependency_name(graph, dep) for dep in _names(depends_on))
+    directory = _version_directory(script, parents, version_path, config)
+    return _write_revision(
+        config, script, graph, directory, parents, message, labels, dependencies, rev_id
+    )
+
+
+async def merge(
+    config: Config,
+    revisions: str | Sequence[str],
+    message: str | None = None,
+    *,
+    branch_label: str | Sequence[str] | None = None,
+    rev_id: str | None = None,
+) -> RevisionInfo:
+    """Create a revision that merges REVISIONS (ids, labels, or 'heads') into one."""
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    parents: list[str] = []
+    for target in _names(revisions):
+        parents.extend(r for r in graph.resolve(target) if r not in parents)
+    if len(parents) < 2:
+        found = ", ".join(parents) or "none"
+        raise RevisionError(
+            f"a merge needs at least two revisions; {', '.join(_names(revisions))!r} names {found}",
+            hint="name two or more heads, or use 'heads'",
+        )
+    for rev in parents:
+        above = graph.descendants([rev]) & set(parents) - {rev}
+        if above:
+            raise RevisionError(
+                f"cannot merge {rev!r} with its descendant {sorted(above)[0]!r}",
+                hint="merge revisions on different branches",
+            )
+    labels = _new_branch_labels(graph, branch_label)
+    directory = script.location_of(parents[0])
+    return _write_revision(
+        config, script, graph, directory, tuple(parents), message, labels, (), rev_id
+    )
+
+
+def _write_revision(
+    config: Config,
+    script: ScriptDirectory,
+    graph: RevisionMap,
+    directory: Path,
+    parents: tuple[str, ...],
+    message: str | None,
+    labels: tuple[str, ...],
+    dependencies: tuple[str, ...],
+    rev_id: str | None,
+) -> RevisionInfo:
+    from amigrate._util import new_rev_id
+    from amigrate.script import write
+    from amigrate.script.headers import read_revision
+    from amigrate.script.hooks import run_hooks
+    from amigrate.script.revision import RevisionMap
+
+    rev_id = _checked_rev_id(graph, rev_id) if rev_id is not None else new_rev_id()
+    when = write.create_date(config.timezone, location=config.location("timezone"))
+    name = write.file_name(config.file_template, rev_id, message, when, config.truncate_slug_length)
+    spec = write.ScriptSpec(rev_id, parents, message, labels, dependencies, when)
+    variables = spec.template_variables()
+    variables["databases"] = config.databases
+    text = write.render_template(script.template, variables)
+    path = write.write_script(directory / name, text)
+    run_hooks(config.post_write_hooks, path)
+    updated = RevisionMap([*graph.revisions.values(), read_revision(path)])
+    return describe(updated, rev_id)
+
+
+def _parents_for(graph: RevisionMap, head: str, *, splice: bool) -> tuple[str, ...]:
+    if head == "base" or (not len(graph) and head in ("head", "heads")):
+        return ()
+    parents = graph.resolve(head)
+    for rev in parents:
+        if not graph.is_head(rev) and not splice:
+            raise RevisionError(
+                f"revision {rev!r} is not a head",
+                hint="pass --splice to start a new branch from it",
+            )
+    return parents
+
+
+def _checked_rev_id(graph: RevisionMap, rev_id: str) -> str:
+    if rev_id in _RESERVED_IDS or not _REV_ID.match(rev_id):
+        raise RevisionError(
+            f"{rev_id!r} cannot be a revision id",
+            hint="use 1 to 32 letters, digits, '_' or '.', and not head, heads, base or current",
+        )
+    if rev_id in graph:
+        raise DuplicateRevisionError(
+            f"revision {rev_id!r} already exists", location=graph.get(rev_id).path
+        )
+    return rev_id
+
+
+def _new_branch_labels(graph: RevisionMap, labels: str | Sequence[str] | None) -> tuple[str, ...]:
+    names = _names(labels)
+    for label in names:
+        if not _REV_ID.match(label) or label in _RESERVED_IDS:
+            raise RevisionError(f"{label!r} cannot be a branch label")
+        owner = next((r for r in graph.revisions.values() if label in r.branch_labels), None)
+        if owner is not None or label in graph:
+            where = owner.path if owner else graph.get(label).path
+            raise DuplicateRevisionError(f"branch label {label!r} is already used", location=where)
+    return names
+
+
+def _dependency_name(graph: RevisionMap, target: str) -> str:
+    """A dependency as written in the new file: labels stay labels, prefixes become ids."""
+    resolved = graph.resolve_one(target)
+    if resolved is None:
+        raise RevisionError("a revision cannot depend on base")
+    declared = any(target in r.branch_labels for r in graph.revisions.values())
+    return target if declared else resolved
+
+
+def _version_directory(
+    script: ScriptDirectory,
+    parents: tuple[str, ...],
+    version_path: str | Path | None,
+    config: Config,
+) -> Path:
+    locations = script.version_locations
+    if version_path is not None:
+        wanted = Path(version_path).resolve()
+        if wanted not in [location.resolve() for location in locations]:
+            raise ConfigError(
+                f"--version-path '{version_path}' is not one of the version_locations",
+                location=config.location("version_locations"),
+                hint="choose one of: " + ", ".join(str(loc) for loc in locations),
+            )
+        return wanted
+    if parents:
+        return script.location_of(parents[0])
+    if len(locations) > 1:
+        raise ConfigError(
+            "several version_locations are configured; say where the new branch goes",
+            location=config.location("version_locations"),
+            hint="pass --version-path",
+        )
+    return locations[0]
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Split 'a,b' and ['a', 'b,c'] alike into ('a', 'b', 'c')."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    names: list[str] = []
+    for item in items:
+        names.extend(part.strip() for part in item.split(",") if part.strip())
+    return tuple(dict.fromkeys(names))

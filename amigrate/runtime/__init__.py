@@ -1,0 +1,1 @@
+"""The migration runtime: the active `op` and `context`, the version table, the steps."""

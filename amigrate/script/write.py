@@ -1,0 +1,163 @@
+"""New revision files: name them, render script.py.mako in memory, check, write atomically, hook.
+
+Nothing reaches the disk until the rendered text compiles, so a broken template never leaves
+a half-written revision behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from amigrate._util import atomic_write
+from amigrate.errors import ConfigError, ScriptError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_SLUG_WORD = re.compile(r"\w+")
+
+
+def comma(value: object) -> str:
+    """Mako filter used by Alembic-style templates: ``${down_revision | comma,n}``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Iterable):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def py(value: object) -> str:
+    """A Python literal for a header value, with double quotes as formatters prefer."""
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are Python's too
+    if isinstance(value, tuple | list):
+        items = ", ".join(py(item) for item in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    return repr(value)
+
+
+def docstring(value: object) -> str:
+    """Mako filter: text that reads back unchanged inside a triple-quoted docstring."""
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptSpec:
+    """What a new revision file says, before it is rendered."""
+
+    rev_id: str
+    down_revisions: tuple[str, ...]
+    message: str | None
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    create_date: dt.datetime | None = None
+
+    def template_variables(self) -> dict[str, Any]:
+        """The names script.py.mako sees (Alembic's names, so its templates keep working)."""
+        down: str | tuple[str, ...] | None
+        down = None if not self.down_revisions else self.down_revisions
+        if isinstance(down, tuple) and len(down) == 1:
+            down = down[0]
+        return {
+            "up_revision": self.rev_id,
+            "down_revision": down,
+            "branch_labels": self.branch_labels or None,
+            "depends_on": self.depends_on or None,
+            "create_date": self.create_date,
+            "message": self.message,
+            "imports": "",
+            "upgrades": "",
+            "downgrades": "",
+            "comma": comma,
+            "py": py,
+            "docstring": docstring,
+        }
+
+
+def create_date(timezone: str | None, *, location: str | None = None) -> dt.datetime:
+    """Now, in the configured ``timezone`` (an IANA name) or local time."""
+    if not timezone:
+        return dt.datetime.now()
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown timezone {timezone!r}", location=location, hint="use an IANA name like UTC"
+        ) from exc
+    return dt.datetime.now(tz=zone)
+
+
+def file_name(
+    template: str, rev_id: str, message: str | None, when: dt.datetime, truncate: int
+) -> str:
+    """The file name ``file_template`` gives, with ``.py`` appended."""
+    slug = "_".join(_SLUG_WORD.findall(message or "")).lower()
+    if truncate and len(slug) > truncate:
+        cut = slug[:truncate]
+        slug = cut.rsplit("_", 1)[0] if "_" in cut else cut
+    tokens = {
+        "rev": rev_id,
+        "slug": slug,
+        "epoch": int(when.timestamp()),
+        "year": when.year,
+        "month": when.month,
+        "day": when.day,
+        "hour": when.hour,
+        "minute": when.minute,
+        "second": when.second,
+    }
+    try:
+        name = template % tokens
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"bad file_template {template!r}: {exc}",
+            hint="use tokens like %%(rev)s_%%(slug)s (rev, slug, epoch, year, month, day, ...)",
+        ) from exc
+    return name.rstrip("_") + ".py"
+
+
+def render_template(template: Path, variables: Mapping[str, Any]) -> str:
+    """Render a Mako template file in memory; errors name the template."""
+    if not template.is_file():
+        raise ScriptError(
+            "revision template not found", location=str(template), hint="restore script.py.mako"
+        )
+    from mako.template import Template
+
+    try:
+        compiled = Template(
+            filename=str(template),
+            imports=["from amigrate.script.write import comma, docstring, py"],
+        )
+        return str(compiled.render_unicode(**variables))
+    except Exception as exc:
+        raise ScriptError(
+            f"cannot render template: {type(exc).__name__}: {exc}", location=str(template)
+        ) from exc
+
+
+def write_script(path: Path, text: str) -> Path:
+    """Check that ``text`` is valid Python, then write it atomically (never over a file)."""
+    try:
+        compile(text, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise ScriptError(
+            f"the rendered revision is not valid Python (line {exc.lineno}): {exc.msg}",
+            location=str(path),
+            hint="check script.py.mako; nothing was written",
+        ) from exc
+    if path.exists():
+        raise ScriptError("file already exists; not overwritten", location=str(path))
+    atomic_write(path, text)
+    return path

@@ -1,0 +1,41 @@
+"""How amigrate reaches your database, and where your models are (async drivers).
+
+amigrate imports this file with `context` bound to the command at hand, then calls
+run_migrations_offline() for `--sql` and awaits run_migrations_online() otherwise, in the
+caller's event loop: `await command.upgrade(config, "head")` works inside a running app.
+Do no work at import time: put it in the functions.
+"""
+
+from sqlalchemy.engine import Connection
+
+from amigrate import context
+
+config = context.config
+
+# Your models' MetaData, for `amigrate revision --autogenerate`:
+#     from myapp.models import Base
+#     target_metadata = Base.metadata
+target_metadata = None
+
+
+def run_migrations_offline() -> None:
+    """Write the migrations as SQL instead of running them (`amigrate upgrade --sql`)."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_migrations_online() -> None:
+    """Run the migrations on an AsyncConnection to sqlalchemy.url, or the one your app passed."""
+    async with context.connect() as connection:
+        await connection.run_sync(do_run_migrations)

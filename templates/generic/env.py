@@ -1,0 +1,35 @@
+"""How amigrate reaches your database, and where your models are.
+
+amigrate imports this file with `context` bound to the command at hand, then calls
+run_migrations_offline() for `--sql` and run_migrations_online() otherwise. A plain `def`
+runs in a worker thread (sync drivers block); an `async def` is awaited in your event loop.
+Do no work at import time: put it in the functions.
+"""
+
+from amigrate import context
+
+config = context.config
+
+# Your models' MetaData, for `amigrate revision --autogenerate`:
+#     from myapp.models import Base
+#     target_metadata = Base.metadata
+target_metadata = None
+
+
+def run_migrations_offline() -> None:
+    """Write the migrations as SQL instead of running them (`amigrate upgrade --sql`)."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run the migrations on a connection to sqlalchemy.url, or on the one your app passed."""
+    with context.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()

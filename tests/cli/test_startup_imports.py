@@ -1,0 +1,93 @@
+"""Graph-only commands start fast: they import no SQLAlchemy dialect, no Mako, no asyncio.
+
+Each command runs in a fresh interpreter through a tiny wrapper that calls
+``amigrate.cli.main`` and then writes ``sorted(sys.modules)`` to a file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from _envfactory import MigrationEnv
+
+WRAPPER = """
+import json, sys
+from amigrate.cli import main
+try:
+    code = main(sys.argv[2:])
+finally:
+    with open(sys.argv[1], "w") as out:
+        json.dump(sorted(sys.modules), out)
+sys.exit(code)
+"""
+
+
+def run_and_list_modules(env: MigrationEnv, *args: str) -> set[str]:
+    """Run ``amigrate ARGS`` in ``env`` (it must succeed); the modules it had imported."""
+    listing = env.root / "modules.json"
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(listing), *args],
+        cwd=env.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"amigrate {' '.join(args)} failed:\n{result.stderr}"
+    return set(json.loads(listing.read_text()))
+
+
+def imported(modules: set[str], package: str) -> list[str]:
+    return sorted(m for m in modules if m == package or m.startswith(package + "."))
+
+
+@pytest.fixture
+def three_revisions(env: MigrationEnv) -> MigrationEnv:
+    env.add_revision("a1", message="create account")
+    env.add_revision("b2", "a1", message="add email")
+    env.add_revision("c3", "b2", message="add index")
+    return env
+
+
+@pytest.mark.parametrize(
+    "command", [["heads"], ["history"], ["branches"], ["show", "c3"]], ids="-".join
+)
+def test_graph_commands_import_no_sqlalchemy_mako_or_asyncio(
+    three_revisions: MigrationEnv, command: list[str]
+) -> None:
+    modules = run_and_list_modules(three_revisions, *command)
+
+    assert imported(modules, "sqlalchemy") == []
+    assert imported(modules, "mako") == []
+    assert imported(modules, "asyncio") == []
+
+
+def test_revision_imports_mako_but_no_dialect(three_revisions: MigrationEnv) -> None:
+    three_revisions.use_template("generic")
+    before = set(three_revisions.versions.glob("*.py"))
+
+    modules = run_and_list_modules(three_revisions, "revision", "-m", "x")
+
+    assert imported(modules, "mako") != []
+    assert imported(modules, "sqlalchemy.dialects") == []
+    assert len(set(three_revisions.versions.glob("*.py")) - before) == 1
+
+
+def test_wrapper_sees_what_a_real_import_pulls_in(tmp_path: Path) -> None:
+    """The check itself works: importing SQLAlchemy's PostgreSQL dialect is noticed."""
+    listing = tmp_path / "modules.json"
+    code = (
+        "import json, sys, sqlalchemy.dialects.postgresql\n"
+        f"json.dump(sorted(sys.modules), open({str(listing)!r}, 'w'))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+    assert imported(set(json.loads(listing.read_text())), "sqlalchemy.dialects") != []
