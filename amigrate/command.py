@@ -17,6 +17,7 @@ from amigrate.errors import (
     RevisionError,
 )
 from amigrate.script.directory import BranchInfo, RevisionInfo, ScriptDirectory, describe
+from amigrate.script.revision import RESERVED_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,12 +26,11 @@ if TYPE_CHECKING:
     from amigrate.script.revision import RevisionMap
     from amigrate.script.templates import TemplateInfo
 
-_RESERVED_IDS = {"head", "heads", "base", "current"}
 _REV_ID = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
 
 
 async def list_templates() -> list[TemplateInfo]:
-    """List the environment templates `init` can use."""
+    """List the environment templates that init can use."""
     from amigrate.script import templates
 
     return templates.list_templates()
@@ -39,7 +39,7 @@ async def list_templates() -> list[TemplateInfo]:
 async def init(
     directory: str | Path, template: str = "generic", *, config_file: str | Path | None = None
 ) -> list[Path]:
-    """Create a migration environment in DIRECTORY and its amigrate.ini; return the files made."""
+    """Create a migration environment in DIRECTORY, and the config file pointing at it."""
     from amigrate.script import templates
 
     chosen = templates.template_named(template)
@@ -47,14 +47,14 @@ async def init(
 
 
 async def heads(config: Config, *, resolve_dependencies: bool = False) -> list[RevisionInfo]:
-    """The head revisions; with resolve_dependencies, only heads nothing depends on."""
+    """Show the head revisions."""
     graph = ScriptDirectory.from_config(config).revisions
     ids = graph.real_heads if resolve_dependencies else graph.heads
     return [describe(graph, rev) for rev in ids]
 
 
 async def branches(config: Config) -> list[BranchInfo]:
-    """The branch points, each with the revisions it branches into."""
+    """Show the branch points and the revisions they branch into."""
     graph = ScriptDirectory.from_config(config).revisions
     return [
         BranchInfo(describe(graph, rev), tuple(describe(graph, c) for c in graph.children(rev)))
@@ -64,7 +64,7 @@ async def branches(config: Config) -> list[BranchInfo]:
 
 
 async def history(config: Config, rev_range: str | None = None) -> list[RevisionInfo]:
-    """The revisions in RANGE (START:END, default all), newest first."""
+    """List revisions, newest first (all, or a START:END range)."""
     graph = ScriptDirectory.from_config(config).revisions
     if rev_range is None:
         walked = graph.walk()
@@ -77,7 +77,7 @@ async def history(config: Config, rev_range: str | None = None) -> list[Revision
 
 
 async def show(config: Config, rev: str) -> list[RevisionInfo]:
-    """The revision(s) REV names, in full."""
+    """Show the revision(s) REV names, in full."""
     graph = ScriptDirectory.from_config(config).revisions
     ids = graph.resolve(rev)
     if not ids:
@@ -98,7 +98,7 @@ async def revision(
     rev_id: str | None = None,
     version_path: str | Path | None = None,
 ) -> RevisionInfo:
-    """Create a new revision file on top of HEAD (default: the single head)."""
+    """Create a new revision file (on top of the single head unless told otherwise)."""
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     parents = _parents_for(graph, head, splice=splice)
@@ -118,7 +118,7 @@ async def merge(
     branch_label: str | Sequence[str] | None = None,
     rev_id: str | None = None,
 ) -> RevisionInfo:
-    """Create a revision that merges REVISIONS (ids, labels, or 'heads') into one."""
+    """Create a revision that merges two or more revisions (or all heads) into one."""
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     parents: list[str] = []
@@ -188,7 +188,7 @@ def _parents_for(graph: RevisionMap, head: str, *, splice: bool) -> tuple[str, .
 
 
 def _checked_rev_id(graph: RevisionMap, rev_id: str) -> str:
-    if rev_id in _RESERVED_IDS or not _REV_ID.match(rev_id):
+    if rev_id in RESERVED_NAMES or not _REV_ID.match(rev_id):
         raise RevisionError(
             f"{rev_id!r} cannot be a revision id",
             hint="use 1 to 32 letters, digits, '_' or '.', and not head, heads, base or current",
@@ -203,7 +203,7 @@ def _checked_rev_id(graph: RevisionMap, rev_id: str) -> str:
 def _new_branch_labels(graph: RevisionMap, labels: str | Sequence[str] | None) -> tuple[str, ...]:
     names = _names(labels)
     for label in names:
-        if not _REV_ID.match(label) or label in _RESERVED_IDS:
+        if not _REV_ID.match(label) or label in RESERVED_NAMES:
             raise RevisionError(f"{label!r} cannot be a branch label")
         owner = next((r for r in graph.revisions.values() if label in r.branch_labels), None)
         if owner is not None or label in graph:

@@ -13,6 +13,7 @@ missed goal.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import subprocess
@@ -26,6 +27,9 @@ WORK = HERE / ".work"
 BIN = Path(sys.executable).parent  # not resolved: the venv's bin, not the base interpreter's
 SIZES = (1, 1000, 2000)
 GENERATOR_VERSION = "1"
+# Byte-code caches as users have them: a session that sets PYTHONDONTWRITEBYTECODE would
+# otherwise make every run recompile both tools' modules (and Alembic's revision files).
+ENVIRON = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 GOALS = [("heads, 2,000 revisions", 0.3), ("heads, 1 revision", 0.2)]
 
 
@@ -202,7 +206,9 @@ def timed(args: list[str], cwd: Path, runs: int, expect: str | None) -> Outcome:
     times = []
     for attempt in range(runs + 1):
         started = time.perf_counter()
-        result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            args, cwd=cwd, env=ENVIRON, capture_output=True, text=True, check=False
+        )
         elapsed = time.perf_counter() - started
         if result.returncode != 0:
             return Outcome(None, _failure(args, cwd, f"exit {result.returncode}", result))

@@ -16,7 +16,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     from amigrate.cli.parser import build_parser
 
-    args = build_parser().parse_args(_attach_dash_values(sys.argv[1:] if argv is None else argv))
+    arguments = _attach_dash_values(sys.argv[1:] if argv is None else argv)
+    args = build_parser(arguments).parse_args(arguments)
     spec = args.spec
     try:
         config = _load_config(args) if spec.needs_config else None

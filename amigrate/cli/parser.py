@@ -151,7 +151,25 @@ def _config(config: Config | None) -> Config:
     return config
 
 
-def build_parser() -> argparse.ArgumentParser:
+_VALUE_OPTIONS = ("-c", "--config", "-n", "--name", "-x")
+
+
+def command_named_in(argv: list[str]) -> str | None:
+    """The command word in ``argv``, skipping global options and their values."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _VALUE_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv``, only the sub-parser of the command it names is built."""
+    wanted = command_named_in(argv) if argv is not None else None
+    if wanted not in {spec.name for spec in COMMANDS}:
+        wanted = None  # unknown or absent: build them all, so usage lists every command
     parser = argparse.ArgumentParser(
         prog="amigrate", description="Async-first schema migrations for SQLAlchemy."
     )
@@ -173,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for spec in COMMANDS:
+        if wanted is not None and spec.name != wanted:
+            continue
         doc = (spec.function.__doc__ or "").strip().splitlines()[0]
         sub = subparsers.add_parser(spec.name, help=doc, description=doc)
         for argument in spec.arguments:

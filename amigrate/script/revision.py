@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
 #: Words that mean something in a target expression, so no id or label may be one of them.
-RESERVED_NAMES = frozenset({"head", "heads", "base"})
+RESERVED_NAMES = frozenset({"head", "heads", "base", "current"})
 _BAD_NAME = re.compile(r"[@:\s]|^(?:head|heads|base)?$")
 
 
@@ -64,9 +64,10 @@ class RevisionMap:
 
     A revision's ``down_revisions`` are its parents; it is their child. Its resolved
     ``depends_on`` are its dependencies; it is their dependent. Both kinds of edge order an
-    upgrade, but only ``down_revisions`` make branches and heads. "Newest first" always
-    means the order of :meth:`walk`, which is also the order of every tuple returned here.
-    Queries take exact ids; :meth:`resolve` turns what a user typed into ids.
+    upgrade, but only ``down_revisions`` make branches and heads. Tuples of revisions come
+    newest first, in the order of :meth:`walk` (``parents`` and ``dependencies`` keep the order
+    they were written in). Queries take exact ids; :meth:`resolve` turns what a user typed into
+    ids.
     """
 
     def __init__(self, revisions: Iterable[Revision]) -> None:
