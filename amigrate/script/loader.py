@@ -23,7 +23,7 @@ def module_name_for(path: Path) -> str:
     """A module name unique to this file's absolute path."""
     digest = hashlib.sha1(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()[:16]
     stem = "".join(ch if ch.isalnum() else "_" for ch in path.stem)
-    return f"amigrate_scripts.{stem}_{digest}"
+    return f"amigrate_scripts.s_{stem}_{digest}"
 
 
 def load_module(path: Path) -> ModuleType:
