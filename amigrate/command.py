@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from amigrate.errors import (
     ConfigError,
+    DatabaseNotAtHeadError,
     DuplicateRevisionError,
     RevisionError,
 )
@@ -21,12 +22,16 @@ from amigrate.script.revision import RESERVED_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any, TextIO
 
     from amigrate.config import Config
+    from amigrate.runtime.migration import MigrationContext
+    from amigrate.runtime.steps import MigrationStep, StampPlan
     from amigrate.script.revision import RevisionMap
     from amigrate.script.templates import TemplateInfo
 
 _REV_ID = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
+_LABEL = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.\-]*$")
 
 
 async def list_templates() -> list[TemplateInfo]:
@@ -144,6 +149,171 @@ async def merge(
     )
 
 
+async def upgrade(
+    config: Config,
+    revision: str = "heads",
+    *,
+    sql: bool = False,
+    tag: str | None = None,
+    connection: Any = None,
+    output_buffer: TextIO | None = None,
+) -> list[MigrationStep]:
+    """Upgrade the database to REVISION (default: all heads)."""
+    from amigrate.runtime.steps import plan_upgrade
+
+    return await _migrate(
+        config, revision, plan_upgrade, sql=sql, tag=tag, source=connection, output=output_buffer
+    )
+
+
+async def downgrade(
+    config: Config,
+    revision: str,
+    *,
+    sql: bool = False,
+    tag: str | None = None,
+    connection: Any = None,
+    output_buffer: TextIO | None = None,
+) -> list[MigrationStep]:
+    """Downgrade the database to REVISION (an id, -N, or base)."""
+    from amigrate.runtime.steps import plan_downgrade
+
+    if sql and ":" not in revision:
+        raise RevisionError(
+            "downgrade --sql needs a range START:END, e.g. 'head:base'",
+            hint="offline mode cannot read the database's current revision",
+        )
+    return await _migrate(
+        config, revision, plan_downgrade, sql=sql, tag=tag, source=connection, output=output_buffer
+    )
+
+
+async def stamp(
+    config: Config,
+    revision: str | Sequence[str],
+    *,
+    sql: bool = False,
+    tag: str | None = None,
+    purge: bool = False,
+    connection: Any = None,
+    output_buffer: TextIO | None = None,
+) -> tuple[str, ...]:
+    """Set the version table to REVISION without running any migration."""
+    from amigrate.aio.run import run_command
+    from amigrate.runtime.steps import plan_stamp
+
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    targets = list(_names(revision))
+    starting: tuple[str, ...] = ()
+    if sql and len(targets) == 1 and ":" in targets[0]:
+        start, _, end = targets[0].partition(":")
+        starting, targets = graph.resolve(start or "base"), [end]
+    result: list[tuple[str, ...]] = []
+
+    def work(heads: tuple[str, ...], context: MigrationContext) -> StampPlan:
+        plan = plan_stamp(graph, heads, targets, purge=purge)
+        result.append(plan.heads_after)
+        return plan
+
+    await run_command(
+        config,
+        script,
+        work,
+        as_sql=sql,
+        starting_heads=starting,
+        tag=tag,
+        output_buffer=output_buffer,
+        source=connection,
+    )
+    return result[0] if result else ()
+
+
+async def current(
+    config: Config, *, check_heads: bool = False, connection: Any = None
+) -> list[RevisionInfo]:
+    """Show the revision(s) the database is at."""
+    from amigrate.aio.run import run_command
+
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    rows: list[str] = []
+
+    def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
+        rows.extend(heads)
+        return []
+
+    await run_command(config, script, work, source=connection)
+    from amigrate.runtime.steps import current_heads_valid
+
+    current_heads_valid(graph, rows)
+    if check_heads and set(rows) != set(graph.heads):
+        raise DatabaseNotAtHeadError(
+            f"the database is at {', '.join(rows) or 'base'}, "
+            f"not at the head revision(s) {', '.join(graph.heads)}",
+            hint="run 'amigrate upgrade heads'",
+        )
+    return [describe(graph, rev) for rev in rows]
+
+
+async def ensure_version(config: Config, *, sql: bool = False, connection: Any = None) -> None:
+    """Create the version table if it does not exist yet."""
+    from amigrate.aio.run import run_command
+
+    script = ScriptDirectory.from_config(config)
+
+    def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
+        if context.connection is None or not context.versions.exists(context.connection):
+            context.versions.create()
+        return []
+
+    await run_command(config, script, work, as_sql=sql, source=connection)
+
+
+async def _migrate(
+    config: Config,
+    revision: str,
+    planner: Any,
+    *,
+    sql: bool,
+    tag: str | None,
+    source: Any,
+    output: TextIO | None,
+) -> list[MigrationStep]:
+    from amigrate.aio.run import run_command
+
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    starting: tuple[str, ...] = ()
+    target = revision
+    if sql and ":" in revision:
+        start, _, target = revision.partition(":")
+        starting = graph.resolve(start or "base")
+    elif ":" in revision:
+        raise RevisionError(
+            f"a range like {revision!r} only works with --sql", hint="name one target revision"
+        )
+    planned: list[MigrationStep] = []
+
+    def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
+        steps = list(planner(graph, heads, target))
+        planned.extend(steps)
+        return steps
+
+    await run_command(
+        config,
+        script,
+        work,
+        as_sql=sql,
+        starting_heads=starting,
+        destination=target,
+        tag=tag,
+        output_buffer=output,
+        source=source,
+    )
+    return planned
+
+
 def _write_revision(
     config: Config,
     script: ScriptDirectory,
@@ -158,9 +328,11 @@ def _write_revision(
     from amigrate._util import new_rev_id
     from amigrate.script import write
     from amigrate.script.headers import read_revision
-    from amigrate.script.hooks import run_hooks
+    from amigrate.script.hooks import check_hooks, run_hooks
     from amigrate.script.revision import RevisionMap
 
+    hooks = config.post_write_hooks
+    check_hooks(hooks)
     rev_id = _checked_rev_id(graph, rev_id) if rev_id is not None else new_rev_id()
     when = write.create_date(config.timezone, location=config.location("timezone"))
     name = write.file_name(config.file_template, rev_id, message, when, config.truncate_slug_length)
@@ -169,7 +341,7 @@ def _write_revision(
     variables["databases"] = config.databases
     text = write.render_template(script.template, variables)
     path = write.write_script(directory / name, text)
-    run_hooks(config.post_write_hooks, path)
+    run_hooks(hooks, path)
     updated = RevisionMap([*graph.revisions.values(), read_revision(path)])
     return describe(updated, rev_id)
 
@@ -203,7 +375,7 @@ def _checked_rev_id(graph: RevisionMap, rev_id: str) -> str:
 def _new_branch_labels(graph: RevisionMap, labels: str | Sequence[str] | None) -> tuple[str, ...]:
     names = _names(labels)
     for label in names:
-        if not _REV_ID.match(label) or label in RESERVED_NAMES:
+        if not _LABEL.match(label) or label in RESERVED_NAMES:
             raise RevisionError(f"{label!r} cannot be a branch label")
         owner = next((r for r in graph.revisions.values() if label in r.branch_labels), None)
         if owner is not None or label in graph:

@@ -6,7 +6,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from amigrate.cli.errors import EXIT_ERROR, EXIT_OK, report
+from amigrate.cli.errors import EXIT_OK, report
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _attach_dash_values(sys.argv[1:] if argv is None else argv)
     args = build_parser(arguments).parse_args(arguments)
     spec = args.spec
+    if spec.needs_loop:
+        _configure_logging()
     try:
         config = _load_config(args) if spec.needs_config else None
         result = run(spec.call(args, config), needs_loop=spec.needs_loop)
@@ -28,9 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if text:
         try:
             print(text, flush=True)
-        except BrokenPipeError:  # `amigrate history | head`: the reader has gone
+        except BrokenPipeError:  # `amigrate history | head`: the reader had enough
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return EXIT_ERROR
     return EXIT_OK
 
 
@@ -64,6 +65,18 @@ def run(coroutine: Coroutine[Any, Any, Any], *, needs_loop: bool) -> Any:
         return done.value
     coroutine.close()
     raise RuntimeError("a command declared needs_loop=False awaited I/O")
+
+
+def _configure_logging() -> None:
+    """Progress lines on stderr, for amigrate's loggers only (the host's are left alone)."""
+    import logging
+
+    logger = logging.getLogger("amigrate")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def _load_config(args: Any) -> Any:

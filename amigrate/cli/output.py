@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from amigrate.runtime.steps import MigrationStep
     from amigrate.script.directory import BranchInfo, RevisionInfo
     from amigrate.script.templates import TemplateInfo
 
@@ -109,6 +110,25 @@ def render_show(args: argparse.Namespace, infos: Sequence[RevisionInfo]) -> str:
     if args.json:
         return _json([info.to_json() for info in infos])
     return "\n".join(entry(info) for info in infos)
+
+
+def render_steps(args: argparse.Namespace, steps: Sequence[MigrationStep]) -> str:
+    """Nothing on stdout: each step is logged as it runs; --sql output went to stdout."""
+    return ""
+
+
+def render_stamp(args: argparse.Namespace, heads: Sequence[str]) -> str:
+    return ""
+
+
+def render_nothing(args: argparse.Namespace, result: object) -> str:
+    return ""
+
+
+def render_current(args: argparse.Namespace, infos: Sequence[RevisionInfo]) -> str:
+    if args.verbose:
+        return "\n".join(entry(info) for info in infos)
+    return "\n".join(summary(info, tree=False) for info in infos)
 
 
 def render_written(args: argparse.Namespace, info: RevisionInfo) -> str:

@@ -49,7 +49,62 @@ BRANCH_LABEL = arg(
 )
 REV_ID = arg("--rev-id", help="the id of the new revision, instead of a random one")
 
+SQL = arg("--sql", action="store_true", help="print the SQL instead of running it")
+TAG = arg("--tag", help="a tag for env.py (context.get_tag_argument())")
+
 COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "upgrade",
+        command.upgrade,
+        (arg("revision", nargs="?", default="heads", help="target (default: heads)"), SQL, TAG),
+        lambda a, c: command.upgrade(_config(c), a.revision, sql=a.sql, tag=a.tag),
+        output.render_steps,
+        needs_loop=True,
+    ),
+    CommandSpec(
+        "downgrade",
+        command.downgrade,
+        (arg("revision", help="target: an id, -N, or base"), SQL, TAG),
+        lambda a, c: command.downgrade(_config(c), a.revision, sql=a.sql, tag=a.tag),
+        output.render_steps,
+        needs_loop=True,
+    ),
+    CommandSpec(
+        "stamp",
+        command.stamp,
+        (
+            arg("revisions", nargs="+", help="the revision(s) to record"),
+            SQL,
+            TAG,
+            arg("--purge", action="store_true", help="empty the version table first"),
+        ),
+        lambda a, c: command.stamp(_config(c), a.revisions, sql=a.sql, tag=a.tag, purge=a.purge),
+        output.render_stamp,
+        needs_loop=True,
+    ),
+    CommandSpec(
+        "current",
+        command.current,
+        (
+            VERBOSE,
+            arg(
+                "--check-heads",
+                action="store_true",
+                help="exit 1 unless the database is at the head revision(s)",
+            ),
+        ),
+        lambda a, c: command.current(_config(c), check_heads=a.check_heads),
+        output.render_current,
+        needs_loop=True,
+    ),
+    CommandSpec(
+        "ensure_version",
+        command.ensure_version,
+        (SQL,),
+        lambda a, c: command.ensure_version(_config(c), sql=a.sql),
+        output.render_nothing,
+        needs_loop=True,
+    ),
     CommandSpec(
         "init",
         command.init,

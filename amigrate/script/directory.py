@@ -15,8 +15,6 @@ from amigrate.script.revision import Revision, RevisionMap
 if TYPE_CHECKING:
     from amigrate.config import Config
 
-_TRUE = {"1", "true", "yes", "on"}
-
 
 @dataclass(frozen=True, slots=True)
 class RevisionInfo:
@@ -108,8 +106,12 @@ class ScriptDirectory:
                 location=config.location("script_location"),
                 hint="create one with 'amigrate init DIR'",
             )
-        recursive = (config.get_main_option("recursive_version_locations") or "").lower() in _TRUE
-        return cls(directory, config.version_locations, recursive=recursive, config=config)
+        return cls(
+            directory,
+            config.version_locations,
+            recursive=config.recursive_version_locations,
+            config=config,
+        )
 
     @property
     def env_py(self) -> Path:

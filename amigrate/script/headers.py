@@ -34,6 +34,18 @@ def read_revision(path: Path) -> Revision:
             location=str(path),
             hint="revision files need revision and down_revision at module level",
         )
+    if "down_revision" not in values:
+        raise ScriptError(
+            "no 'down_revision = ...' line",
+            location=str(path),
+            hint="a first revision says down_revision = None",
+        )
+    if values["down_revision"] == "":
+        raise ScriptError(
+            "down_revision is an empty string",
+            location=f"{path}:{lines['down_revision']}",
+            hint="a first revision says down_revision = None",
+        )
     revision = values["revision"]
     if not isinstance(revision, str) or not revision.strip():
         raise ScriptError(
@@ -79,6 +91,11 @@ def _header_assignments(module: ast.Module, path: Path) -> tuple[dict[str, objec
         name = _assigned_name(node)
         if name not in HEADER_NAMES:
             continue
+        if name in lines:
+            raise ScriptError(
+                f"{name} is assigned twice (lines {lines[name]} and {node.lineno})",
+                location=f"{path}:{node.lineno}",
+            )
         assert isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
         try:
             values[name] = ast.literal_eval(node.value)

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 FILENAME_TOKEN = "REVISION_SCRIPT_FILENAME"
 
 
+def check_hooks(hooks: list[PostWriteHook]) -> None:
+    """Find every hook's program and folder now, before a revision file is written."""
+    for hook in hooks:
+        _program(hook)
+        cwd = hook.options.get("cwd")
+        if cwd and not os.path.isdir(cwd):
+            raise ConfigError(
+                f"post-write hook '{hook.name}': cwd {cwd!r} is not a directory",
+                location=hook.location,
+            )
+
+
 def run_hooks(hooks: list[PostWriteHook], path: Path) -> None:
     """Run each hook on ``path`` in order; the first failure is a ``ScriptError``."""
     for hook in hooks:
@@ -37,13 +49,20 @@ def run_hooks(hooks: list[PostWriteHook], path: Path) -> None:
                 hint=f"the revision file was written: {path}",
             ) from exc
         if done.returncode != 0:
-            output = (done.stderr or done.stdout).strip().splitlines()
-            detail = f": {output[-1]}" if output else ""
+            detail = _failure_line(done.stderr, done.stdout)
             raise ScriptError(
                 f"post-write hook '{hook.name}' failed with exit code {done.returncode}{detail}",
                 location=hook.location,
                 hint=f"the revision file was written: {path}",
             )
+
+
+def _failure_line(stderr: str, stdout: str) -> str:
+    """The line of a failed hook's output most likely to say why: an error line, else the last."""
+    lines = [line.strip() for line in (stderr + "\n" + stdout).splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower()]
+    chosen = errors[0] if errors else (lines[-1] if lines else "")
+    return f": {chosen}" if chosen else ""
 
 
 def hook_command(hook: PostWriteHook, path: Path) -> list[str]:

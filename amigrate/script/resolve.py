@@ -213,7 +213,7 @@ def _step(rmap: RevisionMap, start: str | None, steps: int, text: str) -> str | 
                 why = "base has several" if cur is None else f"{cur!r} is a branch point with"
                 raise AmbiguousRevisionError(
                     f"revision target {text!r} is ambiguous: {why} children {_listing(above)}",
-                    hint="step from one of them, or along a branch: 'label@+N'",
+                    hint="count from one of the children instead",
                 )
             cur = above[0]
         else:
@@ -247,11 +247,12 @@ def _several_heads(tops: tuple[str, ...], text: str, hint: str) -> MultipleHeads
 
 def _example(rmap: RevisionMap) -> str:
     """A ``label@head`` (or an id) naming one of the heads, for hints."""
-    for head in sorted(rmap.heads):
-        labels = rmap.branch_labels_of(head)
-        if labels:
-            return f"{min(labels)}@head"
-    return min(rmap.heads)
+    heads = set(rmap.heads)
+    for head in sorted(heads):
+        for label in sorted(rmap.branch_labels_of(head)):
+            if rmap.branch_revisions(label) & heads == {head}:
+                return f"{label}@head"  # only when the label leads to this head alone
+    return min(heads)
 
 
 def _single_match(rmap: RevisionMap, text: str) -> str:

@@ -53,7 +53,12 @@ def lay_out(template: TemplateInfo, directory: Path, config_file: Path) -> list[
     Everything is checked and rendered before the first file is written: a refused init
     leaves the disk as it was.
     """
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+    if directory.exists() and not directory.is_dir():
+        raise ScriptError(
+            f"'{directory}' already exists and is a file",
+            hint="init creates a new directory; choose another name",
+        )
+    if directory.exists() and any(directory.iterdir()):
         raise ScriptError(
             f"directory '{directory}' already exists and is not empty",
             hint="init only creates new environments; choose another directory",

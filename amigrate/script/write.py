@@ -139,6 +139,7 @@ def render_template(template: Path, variables: Mapping[str, Any]) -> str:
         compiled = Template(
             filename=str(template),
             imports=["from amigrate.script.write import comma, docstring, py"],
+            strict_undefined=True,  # a misspelt variable is an error naming it, not "Undefined"
         )
         return str(compiled.render_unicode(**variables))
     except Exception as exc:

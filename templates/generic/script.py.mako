@@ -7,7 +7,7 @@
 """${message or "empty message" | docstring}
 
 Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
+Revises:${" " + comma(down_revision) if down_revision else ""}
 Create Date: ${create_date}
 """
 

@@ -68,7 +68,9 @@ def test_code_like_text_in_the_docstring_is_just_text(tmp_path: Path) -> None:
 
 
 def test_multiline_docstring_first_paragraph_is_the_message(tmp_path: Path) -> None:
-    path = write(tmp_path, '"""split\n   across lines\n\nmore"""\nrevision = "r"\n')
+    path = write(
+        tmp_path, '"""split\n   across lines\n\nmore"""\nrevision = "r"\ndown_revision = None\n'
+    )
     assert read_revision(path).doc == "split across lines"
 
 
@@ -86,8 +88,8 @@ def test_wrong_literal_type_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_tuple_with_a_number_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, 'revision = "r1"\ndepends_on = ("a", 1)\n')
-    with pytest.raises(ScriptError, match=r"rev\.py:2: depends_on must contain only strings"):
+    path = write(tmp_path, 'revision = "r1"\ndown_revision = None\ndepends_on = ("a", 1)\n')
+    with pytest.raises(ScriptError, match=r"rev\.py:3: depends_on must contain only strings"):
         read_revision(path)
 
 
@@ -105,7 +107,7 @@ def test_file_without_revision_is_an_error(tmp_path: Path) -> None:
 
 
 def test_empty_revision_id_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path, 'revision = "  "\n')
+    path = write(tmp_path, 'revision = "  "\ndown_revision = None\n')
     with pytest.raises(ScriptError, match=r"rev\.py:1: revision must be a non-empty string"):
         read_revision(path)
 
@@ -126,3 +128,26 @@ def test_encoding_cookie_is_honoured(tmp_path: Path) -> None:
         b'# -*- coding: latin-1 -*-\n"""caf\xe9"""\nrevision = "r1"\ndown_revision = None\n'
     )
     assert read_revision(path).doc == "café"
+
+
+def test_missing_down_revision_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, 'revision = "zz"\ndown_revison = "e6"\n')
+    with pytest.raises(ScriptError) as caught:
+        read_revision(path)
+    assert str(caught.value) == (
+        f"{path}: no 'down_revision = ...' line (a first revision says down_revision = None)"
+    )
+
+
+def test_empty_down_revision_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, 'revision = "zz"\ndown_revision = ""\n')
+    with pytest.raises(ScriptError, match=r"rev\.py:2: down_revision is an empty string"):
+        read_revision(path)
+
+
+def test_header_assigned_twice_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, 'revision = "a"\ndown_revision = None\nrevision = "b"\n')
+    with pytest.raises(
+        ScriptError, match=r"rev\.py:3: revision is assigned twice \(lines 1 and 3\)"
+    ):
+        read_revision(path)

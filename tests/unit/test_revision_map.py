@@ -176,7 +176,7 @@ def test_multiple_roots() -> None:
         graph.resolve("base+1")
     assert error_text(excinfo) == (
         "revision target 'base+1' is ambiguous: base has several children a1, b1 "
-        "(step from one of them, or along a branch: 'label@+N')"
+        "(count from one of the children instead)"
     )
 
 
@@ -407,7 +407,7 @@ def test_steps_through_a_fork_or_a_merge_are_ambiguous(merged: RevisionMap) -> N
         merged.resolve("a+2")
     assert error_text(excinfo) == (
         "revision target 'a+2' is ambiguous: 'b' is a branch point with children c1, c2 "
-        "(step from one of them, or along a branch: 'label@+N')"
+        "(count from one of the children instead)"
     )
     with pytest.raises(AmbiguousRevisionError) as excinfo:
         merged.resolve("n-2")

@@ -1,0 +1,1 @@
+"""The async shell around the sync core: engines, connections, env.py, many databases."""

@@ -1,0 +1,123 @@
+"""``context.connect()``: one connection for env.py, from the app's objects or from the config.
+
+``async with context.connect() as connection`` yields something with ``await
+connection.run_sync(fn)``: the real ``AsyncConnection`` for async drivers, or a
+``ThreadedConnection`` that runs ``fn`` in a worker thread for sync drivers. A plain ``with``
+(sync env.py, already in a worker thread) yields a sync ``Connection``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from amigrate.aio.engines import (
+    connection_failed,
+    create_engine_for,
+    engine_options,
+    url_from_config,
+)
+from amigrate.errors import AmigrateError, ScriptError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Connection, Engine
+
+    from amigrate.runtime.environment import EnvironmentContext
+
+
+class ThreadedConnection:
+    """A sync ``Connection`` with an awaitable ``run_sync``, like ``AsyncConnection``'s."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.sync_connection = connection
+
+    async def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        import anyio.to_thread
+
+        call = functools.partial(fn, self.sync_connection, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call)
+
+
+class Connector:
+    """The context manager ``context.connect()`` returns, for one use."""
+
+    def __init__(self, env: EnvironmentContext, source: Any) -> None:
+        self.env = env
+        self.source = source
+        self._cleanup: list[Callable[[], Any]] = []
+
+    # -- async env.py ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> Any:
+        from sqlalchemy.engine import Connection, Engine
+        from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+        source = self.source if self.source is not None else self._engine_from_config()
+        if isinstance(source, AsyncConnection):
+            return source
+        if isinstance(source, Connection):
+            return ThreadedConnection(source)
+        if isinstance(source, AsyncEngine):
+            try:
+                connection = await source.connect()
+            except Exception as exc:
+                raise connection_failed(str(source.url), exc) from exc
+            self._cleanup.append(connection.close)
+            return connection
+        if isinstance(source, Engine):
+            import anyio.to_thread
+
+            sync = await anyio.to_thread.run_sync(self._connect_sync, source)
+            self._cleanup.append(functools.partial(anyio.to_thread.run_sync, sync.close))
+            return ThreadedConnection(sync)
+        raise AmigrateError(f"cannot migrate through a {type(source).__name__}")
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        while self._cleanup:
+            result = self._cleanup.pop()()
+            if result is not None:
+                await result
+
+    # -- sync env.py (in a worker thread) -------------------------------------------------
+
+    def __enter__(self) -> Connection:
+        from sqlalchemy.engine import Connection, Engine
+
+        source = self.source if self.source is not None else self._engine_from_config()
+        if isinstance(source, Connection):
+            return source
+        if isinstance(source, Engine):
+            connection = self._connect_sync(source)
+            self._cleanup.append(connection.close)
+            return connection
+        raise ScriptError(
+            "env.py's run_migrations_online() is a plain function, but the database is "
+            "reached through an async driver or object",
+            location=str(self.env.script.env_py),
+            hint="make it 'async def' (see the async template) or use a sync driver URL",
+        )
+
+    def __exit__(self, *exc_info: object) -> None:
+        while self._cleanup:
+            self._cleanup.pop()()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _engine_from_config(self) -> Engine | Any:
+        config = self.env.config
+        url = url_from_config(config, self.env.database)
+        options = engine_options(config, self.env.database)
+        if url.startswith("sqlite") and "connect_args" not in options:
+            options["connect_args"] = {"check_same_thread": False}  # threads take turns
+        engine = create_engine_for(url, options)
+        self._cleanup.insert(0, engine.dispose)
+        return engine
+
+    @staticmethod
+    def _connect_sync(engine: Engine) -> Connection:
+        try:
+            return engine.connect()
+        except Exception as exc:
+            raise connection_failed(str(engine.url), exc) from exc

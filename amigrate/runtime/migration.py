@@ -1,0 +1,294 @@
+"""MigrationContext: one database's run, on a sync connection (online) or an SQL sink (offline).
+
+Everything here is synchronous SQLAlchemy code: the aio layer runs it inside
+``AsyncConnection.run_sync`` or a worker thread. The context owns transactions: one per
+revision by default (progress survives a later failure), or one for the whole run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+from amigrate.errors import ConfigError, MigrationFailedError
+from amigrate.runtime import current
+from amigrate.runtime.failures import migration_failure
+from amigrate.runtime.versions import VersionTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from types import ModuleType
+
+    from sqlalchemy.engine import Connection, Dialect, RootTransaction
+
+    from amigrate.runtime.steps import MigrationStep, StampPlan
+
+    Work = Callable[[tuple[str, ...], "MigrationContext"], "Sequence[MigrationStep] | StampPlan"]
+
+log = logging.getLogger("amigrate.runtime.migration")
+
+
+@dataclass
+class MigrationOptions:
+    """What env.py's ``context.configure(...)`` decides for a run."""
+
+    version_table: str = "alembic_version"
+    version_table_schema: str | None = None
+    transaction_per_migration: bool = True
+    as_sql: bool = False
+    literal_binds: bool = False
+    output_buffer: TextIO | None = None
+    starting_heads: tuple[str, ...] = ()
+    tag: str | None = None
+    target_metadata: Any = None
+    function_name: str | None = None  # "upgrade_engine1" for multidb; default upgrade/downgrade
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MigrationContext:
+    """Runs a plan of steps against one database or one SQL script."""
+
+    def __init__(
+        self, dialect: Dialect, connection: Connection | None, options: MigrationOptions
+    ) -> None:
+        from amigrate.ddl import impl_for
+        from amigrate.ddl.sink import ConnectionSink, ScriptSink
+
+        self.dialect = dialect
+        self.connection = connection
+        self.opts = options
+        self.as_sql = connection is None
+        if connection is None:
+            output = options.output_buffer or sys.stdout
+            sink: Any = ScriptSink(dialect, output, literal_binds=True)
+        else:
+            sink = ConnectionSink(connection)
+        self.impl = impl_for(dialect.name)(dialect, sink)
+        self.versions = VersionTable(self.impl, options.version_table, options.version_table_schema)
+        self._transaction: RootTransaction | None = None
+        self._offline_transaction = False
+        self._whole_run = False
+        self._external = connection is not None and connection.in_transaction()
+        self._sqlite_isolation: Any = None
+        self._modules: dict[str, ModuleType] = {}
+
+    @classmethod
+    def configure(
+        cls,
+        connection: Connection | None = None,
+        url: str | None = None,
+        dialect_name: str | None = None,
+        dialect_opts: dict[str, Any] | None = None,
+        options: MigrationOptions | None = None,
+    ) -> MigrationContext:
+        """A context on ``connection``, or an offline one for ``url`` / ``dialect_name``."""
+        options = options or MigrationOptions()
+        if connection is not None:
+            return cls(connection.dialect, connection, options)
+        if url is None and dialect_name is None:
+            raise ConfigError(
+                "context.configure() needs connection=, url= or dialect_name=",
+                hint="offline mode (--sql) reads sqlalchemy.url for the dialect",
+            )
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url if url is not None else f"{dialect_name}://")
+        dialect = parsed.get_dialect()(**(dialect_opts or {}))
+        return cls(dialect, None, options)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get_current_heads(self) -> tuple[str, ...]:
+        """The version rows (offline: the start of the range)."""
+        if self.connection is None:
+            return self.opts.starting_heads
+        return self.versions.read(self.connection)
+
+    def get_current_revision(self) -> str | None:
+        heads = self.get_current_heads()
+        if len(heads) > 1:
+            from amigrate.errors import MultipleHeadsError
+
+            raise MultipleHeadsError(
+                f"the database is at several heads: {', '.join(heads)}",
+                hint="use get_current_heads()",
+            )
+        return heads[0] if heads else None
+
+    # -- running ------------------------------------------------------------------------
+
+    def run_migrations(self, work: Work, script_loader: Callable[[str], ModuleType]) -> None:
+        """Plan from the current rows with ``work``, then run each step."""
+        heads = self.get_current_heads()
+        plan = work(heads, self)
+        self._end_autobegun()
+        if not isinstance(plan, list | tuple):
+            self._stamp(plan, heads)
+            return
+        need_table = not heads
+        for step in plan:
+            with self._step_transaction():
+                if need_table:
+                    self._ensure_version_table()
+                    need_table = False
+                self._run_step(step, script_loader)
+
+    def _run_step(self, step: MigrationStep, script_loader: Callable[[str], ModuleType]) -> None:
+        from amigrate.operations.base import Operations
+
+        started = time.perf_counter()
+        if self.as_sql:
+            self.impl.sink.comment(f"Running {step.description}")
+        path = step.revision.path or ""
+        module = script_loader(path)
+        name = self.opts.function_name or ("upgrade" if step.is_upgrade else "downgrade")
+        if self.opts.function_name and not step.is_upgrade:
+            name = name.replace("upgrade_", "downgrade_", 1)
+        function = getattr(module, name, None)
+        if function is None:
+            raise MigrationFailedError(
+                f"revision {step.revision.revision} has no {name}() function",
+                revision=step.revision.revision,
+                location=path,
+            )
+        token = current.active_operations.set(Operations(self.impl, context=self))
+        try:
+            function()
+            self.versions.apply(step.changes)
+        except MigrationFailedError:
+            raise
+        except Exception as exc:
+            raise migration_failure(exc, step, path) from exc
+        finally:
+            current.active_operations.reset(token)
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info("Running %s (%d ms)", step.description, elapsed)
+
+    def _stamp(self, plan: StampPlan, heads: tuple[str, ...]) -> None:
+        with self._step_transaction():
+            if not heads and plan.heads_after:
+                self._ensure_version_table()
+            self.versions.apply(plan.changes)
+        log.info(
+            "Stamped %s -> %s", ", ".join(heads) or "base", ", ".join(plan.heads_after) or "base"
+        )
+
+    def _ensure_version_table(self) -> None:
+        if self.connection is None or not self.versions.exists(self.connection):
+            self.versions.create()
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def begin_transaction(self) -> Iterator[None]:
+        """env.py's ``with context.begin_transaction():`` around ``run_migrations()``.
+
+        Per-revision transactions (the default) begin inside the run; with
+        ``transaction_per_migration=False`` the whole run is one transaction.
+        """
+        if self.opts.transaction_per_migration or self._external:
+            yield
+            return
+        self._end_autobegun()
+        self._whole_run = True
+        try:
+            with self._transaction_block():
+                yield
+        finally:
+            self._whole_run = False
+
+    @contextlib.contextmanager
+    def _step_transaction(self) -> Iterator[None]:
+        if self._whole_run or self._external:
+            yield
+            return
+        with self._transaction_block():
+            yield
+
+    @contextlib.contextmanager
+    def _transaction_block(self) -> Iterator[None]:
+        self._begin()
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
+
+    def _begin(self) -> None:
+        if self.connection is None:
+            if self.impl.transactional_ddl:
+                self.impl.emit_begin()
+                self._offline_transaction = True
+            return
+        self._use_explicit_sqlite_transactions()
+        self._transaction = self.connection.begin()
+        if self.dialect.name == "sqlite":
+            self.connection.exec_driver_sql("BEGIN")
+
+    def _commit(self) -> None:
+        if self.connection is None:
+            if self._offline_transaction:
+                self.impl.emit_commit()
+                self._offline_transaction = False
+            return
+        if self._transaction is not None:
+            self._transaction.commit()
+            self._transaction = None
+
+    def _rollback(self) -> None:
+        if self.connection is None:
+            self._offline_transaction = False
+            return
+        if self._transaction is not None:
+            transaction, self._transaction = self._transaction, None
+            transaction.rollback()
+
+    def _end_autobegun(self) -> None:
+        """Close the transaction SQLAlchemy auto-began for our reads (never the caller's)."""
+        connection = self.connection
+        if connection is None or self._external or self._transaction is not None:
+            return
+        if connection.in_transaction():
+            connection.commit()
+
+    def _use_explicit_sqlite_transactions(self) -> None:
+        """SQLite drivers begin transactions only before DML; we need DDL inside them too."""
+        if self.dialect.name != "sqlite" or self._sqlite_isolation is not None:
+            return
+        assert self.connection is not None
+        raw = self.connection.connection.dbapi_connection
+        self._sqlite_isolation = (getattr(raw, "isolation_level", None) or "",)
+        raw.isolation_level = None  # type: ignore[union-attr]
+
+    def restore_driver_settings(self) -> None:
+        """Undo what the run changed on the caller's DBAPI connection."""
+        if self._sqlite_isolation is None or self.connection is None:
+            return
+        raw = self.connection.connection.dbapi_connection
+        if raw is not None:
+            raw.isolation_level = self._sqlite_isolation[0]
+        self._sqlite_isolation = None
+
+    @contextlib.contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        """Run statements outside any transaction (CREATE INDEX CONCURRENTLY, ...)."""
+        in_transaction = self._transaction is not None or self._offline_transaction
+        if in_transaction:
+            self._commit()
+        options_changed = False
+        if self.connection is not None and self.dialect.name != "sqlite":
+            self.connection.execution_options(isolation_level="AUTOCOMMIT")
+            options_changed = True
+        try:
+            yield
+        finally:
+            if options_changed and self.connection is not None:
+                level = self.connection.default_isolation_level
+                self.connection.execution_options(isolation_level=level)
+            if in_transaction:
+                self._begin()
