@@ -16,6 +16,7 @@ from amigrate.errors import (
     DatabaseNotAtHeadError,
     DuplicateRevisionError,
     RevisionError,
+    ScriptError,
 )
 from amigrate.script.directory import BranchInfo, RevisionInfo, ScriptDirectory, describe
 from amigrate.script.revision import RESERVED_NAMES
@@ -68,17 +69,72 @@ async def branches(config: Config) -> list[BranchInfo]:
     ]
 
 
-async def history(config: Config, rev_range: str | None = None) -> list[RevisionInfo]:
+async def history(
+    config: Config,
+    rev_range: str | None = None,
+    *,
+    indicate_current: bool = False,
+    connection: Any = None,
+) -> list[RevisionInfo]:
     """List revisions, newest first (all, or a START:END range)."""
-    graph = ScriptDirectory.from_config(config).revisions
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    start, colon, end = (rev_range or "").partition(":")
+    needs_database = indicate_current or "current" in (start, end)
+    rows = await _current_rows(config, script, connection) if needs_database else ()
     if rev_range is None:
         walked = graph.walk()
     else:
-        lower, upper = graph.resolve_range(rev_range)
+        spec = f"{'' if start == 'current' else start}{colon}{'' if end == 'current' else end}"
+        lower, upper = graph.resolve_range(spec)
+        if start == "current":
+            lower = rows or None
+        if end == "current":
+            upper = rows
         if upper == ():
             return []
         walked = graph.walk(upper=upper, lower=lower or None)
-    return [describe(graph, r.revision) for r in walked]
+    marked = set(rows) if indicate_current else set()
+    return [describe(graph, r.revision, current=r.revision in marked) for r in walked]
+
+
+async def edit(config: Config, rev: str = "current", *, connection: Any = None) -> list[Path]:
+    """Open the file of revision REV (default: the database's current one) in $EDITOR."""
+    import os
+    import shlex
+    import subprocess
+
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    ids = (
+        await _current_rows(config, script, connection) if rev == "current" else graph.resolve(rev)
+    )
+    if not ids:
+        raise RevisionError(f"{rev!r} names no revision file", hint="the database is at base")
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        raise ConfigError("no editor to open the file with", hint="set EDITOR (or VISUAL)")
+    paths = [Path(graph.get(rev_id).path or "") for rev_id in ids]
+    for path in paths:
+        done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        if done.returncode != 0:
+            raise ScriptError(
+                f"editor {editor!r} exited with {done.returncode}", location=str(path)
+            )
+    return paths
+
+
+async def _current_rows(config: Config, script: ScriptDirectory, source: Any) -> tuple[str, ...]:
+    from amigrate.aio.run import run_command
+
+    rows: list[str] = []
+
+    def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
+        rows.extend(heads)
+        return []
+
+    await run_command(config, script, work, source=source)
+    return tuple(rows)
 
 
 async def show(config: Config, rev: str) -> list[RevisionInfo]:

@@ -48,6 +48,7 @@ downgrade = _blocking(command.downgrade)
 stamp = _blocking(command.stamp)
 current = _blocking(command.current)
 ensure_version = _blocking(command.ensure_version)
+edit = _blocking(command.edit)
 heads = _blocking(command.heads)
 branches = _blocking(command.branches)
 history = _blocking(command.history)
@@ -57,6 +58,7 @@ __all__ = [
     "branches",
     "current",
     "downgrade",
+    "edit",
     "ensure_version",
     "heads",
     "history",

@@ -43,6 +43,8 @@ def summary(
         text += " (head)"
     elif info.is_head:
         text += " (effective head)"
+    if info.is_current:
+        text += " (current)"
     if tree and info.is_branch_point:
         text += " (branchpoint)"
     if tree and info.is_merge_point:
@@ -60,6 +62,7 @@ def entry(info: RevisionInfo) -> str:
             (" (head)", info.is_head),
             (" (branchpoint)", info.is_branch_point),
             (" (mergepoint)", info.is_merge_point),
+            (" (current)", info.is_current),
         )
         if on
     )

@@ -38,7 +38,7 @@ class CommandSpec:
     call: Call
     render: Render
     needs_config: bool = True
-    needs_loop: bool = False
+    needs_loop: bool | Callable[[argparse.Namespace], bool] = False
 
 
 VERBOSE = arg("-v", "--verbose", action="store_true", help="show full details")
@@ -96,6 +96,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         lambda a, c: command.current(_config(c), check_heads=a.check_heads),
         output.render_current,
         needs_loop=True,
+    ),
+    CommandSpec(
+        "edit",
+        command.edit,
+        (arg("rev", nargs="?", default="current", help="the revision (default: current)"),),
+        lambda a, c: command.edit(_config(c), a.rev),
+        output.render_nothing,
+        needs_loop=lambda a: a.rev == "current",
     ),
     CommandSpec(
         "ensure_version",
@@ -187,9 +195,20 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "history",
         command.history,
-        (arg("-r", "--rev-range", help="START:END, either side optional"), VERBOSE, JSON),
-        lambda a, c: command.history(_config(c), a.rev_range),
+        (
+            arg("-r", "--rev-range", help="START:END, either side optional ('current' too)"),
+            VERBOSE,
+            arg(
+                "-i",
+                "--indicate-current",
+                action="store_true",
+                help="mark the database's current revision(s)",
+            ),
+            JSON,
+        ),
+        lambda a, c: command.history(_config(c), a.rev_range, indicate_current=a.indicate_current),
         output.render_history,
+        needs_loop=lambda a: a.indicate_current or "current" in (a.rev_range or "").split(":"),
     ),
     CommandSpec(
         "show",

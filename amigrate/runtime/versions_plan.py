@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from amigrate.errors import RevisionError
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
@@ -131,10 +129,9 @@ def stamp_changes(
 
     The replaced rows collapse as in a merge: all but the last deleted, the last updated.
     """
-    _refuse_in_line(graph, dests)
     current = list(dict.fromkeys(rows))
     changes: list[VersionChange] = []
-    for dest in dests:
+    for dest in _topmost(graph, dests):
         if dest in current:
             continue
         line = _line_of(graph, [dest])
@@ -167,15 +164,14 @@ def _line_of(graph: RevisionMap, revs: Iterable[str]) -> set[str]:
     return graph.ancestors(revs) | graph.descendants(revs)
 
 
-def _refuse_in_line(graph: RevisionMap, dests: Sequence[str]) -> None:
-    """Two stamp destinations on one line of history would leave a row below another row."""
-    if len(dests) < 2:
-        return
-    for i, dest in enumerate(dests):
-        below = graph.ancestors([dest])
-        for other in dests[:i] + dests[i + 1 :]:
-            if other in below:
-                raise RevisionError(
-                    f"cannot stamp both {other!r} and {dest!r}: {other!r} is below {dest!r}",
-                    hint=f"stamp {dest!r} alone; it implies {other!r}",
-                )
+def _topmost(graph: RevisionMap, dests: Sequence[str]) -> list[str]:
+    """``dests`` without those below another destination: those are implied (``stamp heads``
+    where one head depends on another stamps only the upper one, as ``upgrade heads`` ends)."""
+    unique = list(dict.fromkeys(dests))
+    if len(unique) < 2:
+        return unique
+    implied: set[str] = set()
+    for dest in unique:
+        if dest not in implied:
+            implied |= graph.ancestors([dest]) - {dest}
+    return [dest for dest in unique if dest not in implied]

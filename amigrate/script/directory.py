@@ -32,6 +32,7 @@ class RevisionInfo:
     path: str | None
     doc: str
     longdoc: str
+    is_current: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``--json`` output."""
@@ -44,6 +45,7 @@ class RevisionInfo:
             "is_head": self.is_head,
             "is_branch_point": self.is_branch_point,
             "is_merge_point": self.is_merge_point,
+            "is_current": self.is_current,
             "path": self.path,
             "message": self.doc,
             "doc": self.longdoc,
@@ -61,7 +63,7 @@ class BranchInfo:
         return {**self.point.to_json(), "branches": [b.to_json() for b in self.branches]}
 
 
-def describe(graph: RevisionMap, rev_id: str) -> RevisionInfo:
+def describe(graph: RevisionMap, rev_id: str, *, current: bool = False) -> RevisionInfo:
     """The ``RevisionInfo`` of one revision of ``graph``."""
     revision = graph.get(rev_id)
     return RevisionInfo(
@@ -77,6 +79,7 @@ def describe(graph: RevisionMap, rev_id: str) -> RevisionInfo:
         path=revision.path,
         doc=revision.doc,
         longdoc=revision.longdoc,
+        is_current=current,
     )
 
 

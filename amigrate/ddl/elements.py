@@ -1,0 +1,169 @@
+"""DDL elements SQLAlchemy does not have, and how each dialect spells them.
+
+``ALTER TABLE ... ADD COLUMN`` / ``DROP COLUMN`` / ``RENAME TO`` are ordinary
+``ExecutableDDLElement``s, so they run on a ``Connection`` and compile to script text
+alike. Table names are quoted by the dialect's identifier preparer, the same way SQLAlchemy
+quotes them in ``CREATE TABLE``, schema included. The rules here are dialect-neutral;
+a dialect whose spelling differs registers its own with ``@compiles(Element, "<dialect>")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import table as table_clause
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CheckConstraint, Constraint, CreateColumn, ForeignKeyConstraint
+from sqlalchemy.sql.ddl import ExecutableDDLElement
+from sqlalchemy.sql.elements import BindParameter
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.schema import Column
+    from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
+    from sqlalchemy.types import TypeEngine
+
+
+class AlterTable(ExecutableDDLElement):
+    """``ALTER TABLE <schema.table> ...``: the part every table alteration shares."""
+
+    def __init__(self, table_name: str, schema: str | None = None) -> None:
+        self.table_name = table_name
+        self.schema = schema
+
+
+class AddColumn(AlterTable):
+    """``ALTER TABLE t ADD COLUMN [IF NOT EXISTS] <column spec> [<inline constraints>]``.
+
+    ``constraints`` are table-level constraints the implementation chose to spell inline,
+    as column constraints (SQLite cannot add them to an existing table any other way).
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        column: Column[Any],
+        schema: str | None = None,
+        *,
+        if_not_exists: bool = False,
+        constraints: Sequence[Constraint] = (),
+    ) -> None:
+        super().__init__(table_name, schema)
+        self.column = column
+        self.if_not_exists = if_not_exists
+        self.constraints = tuple(constraints)
+
+
+class DropColumn(AlterTable):
+    """``ALTER TABLE t DROP COLUMN [IF EXISTS] c``."""
+
+    def __init__(
+        self,
+        table_name: str,
+        column_name: str,
+        schema: str | None = None,
+        *,
+        if_exists: bool = False,
+    ) -> None:
+        super().__init__(table_name, schema)
+        self.column_name = column_name
+        self.if_exists = if_exists
+
+
+class RenameTable(AlterTable):
+    """``ALTER TABLE s.old RENAME TO new``: the table stays in its schema."""
+
+    def __init__(self, old_table_name: str, new_table_name: str, schema: str | None = None) -> None:
+        super().__init__(old_table_name, schema)
+        self.new_table_name = new_table_name
+
+
+class InlineLiteral(BindParameter[Any]):
+    """A value that is always written into the SQL text, online and offline alike."""
+
+    inherit_cache = True
+
+    def __init__(self, value: Any, type_: TypeEngine[Any] | type[TypeEngine[Any]] | None = None):
+        super().__init__(None, value, type_=type_, unique=True)
+
+
+def alter_table(compiler: DDLCompiler, table_name: str, schema: str | None) -> str:
+    """``ALTER TABLE <name>`` with the name quoted as SQLAlchemy quotes table names."""
+    return f"ALTER TABLE {compiler.preparer.format_table(table_clause(table_name, schema=schema))}"
+
+
+def inline_constraint(compiler: DDLCompiler, constraint: Constraint) -> str:
+    """``constraint`` spelled as a column constraint (``REFERENCES ...``, ``CHECK (...)``)."""
+    if isinstance(constraint, CheckConstraint):
+        return str(compiler.process(constraint))
+    if isinstance(constraint, ForeignKeyConstraint):
+        return _inline_references(compiler, constraint)
+    raise NotImplementedError(f"{type(constraint).__name__} cannot be written inline")
+
+
+def _inline_references(compiler: DDLCompiler, constraint: ForeignKeyConstraint) -> str:
+    if len(constraint.elements) != 1:
+        raise NotImplementedError(
+            "a composite foreign key cannot be written as a column constraint"
+        )
+    remote_column = constraint.elements[0].column
+    preparer = compiler.preparer
+    remote_table = compiler.define_constraint_remote_table(
+        constraint, remote_column.table, preparer
+    )
+    return (
+        compiler.define_constraint_preamble(constraint)
+        + f"REFERENCES {remote_table} ({preparer.quote(remote_column.name)})"
+        + compiler.define_constraint_match(constraint)
+        + compiler.define_constraint_cascades(constraint)
+        + compiler.define_constraint_deferrability(constraint)
+    )
+
+
+def should_create(constraint: Constraint, dialect: Dialect) -> bool:
+    """Whether SQLAlchemy would emit ``constraint`` on ``dialect``.
+
+    A type-bound CHECK (``Boolean``/``Enum`` with ``create_constraint``) exists only where
+    the type is not native; SQLAlchemy keeps that rule on the constraint itself.
+    """
+    compiler = dialect.ddl_compiler(dialect, None)
+    return bool(constraint._should_create_for_compiler(compiler))
+
+
+@compiles(AddColumn)
+def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
+    spec = compiler.process(CreateColumn(element.column), **kw)
+    inline = "".join(" " + inline_constraint(compiler, c) for c in element.constraints)
+    exists = "IF NOT EXISTS " if element.if_not_exists else ""
+    return f"{alter_table(compiler, element.table_name, element.schema)} ADD COLUMN {exists}{spec}{inline}"
+
+
+@compiles(DropColumn)
+def _drop_column(element: DropColumn, compiler: DDLCompiler, **kw: Any) -> str:
+    exists = "IF EXISTS " if element.if_exists else ""
+    name = compiler.preparer.quote(element.column_name)
+    return f"{alter_table(compiler, element.table_name, element.schema)} DROP COLUMN {exists}{name}"
+
+
+@compiles(RenameTable)
+def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str:
+    new_name = compiler.preparer.quote(element.new_table_name)
+    return f"{alter_table(compiler, element.table_name, element.schema)} RENAME TO {new_name}"
+
+
+@compiles(InlineLiteral)
+def _inline_literal(element: InlineLiteral, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.render_literal_bindparam(element, **kw))
+
+
+__all__ = [
+    "AddColumn",
+    "AlterTable",
+    "DropColumn",
+    "InlineLiteral",
+    "RenameTable",
+    "alter_table",
+    "inline_constraint",
+    "should_create",
+]
