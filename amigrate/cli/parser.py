@@ -103,7 +103,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (arg("rev", nargs="?", default="current", help="the revision (default: current)"),),
         lambda a, c: command.edit(_config(c), a.rev),
         output.render_nothing,
-        needs_loop=lambda a: a.rev == "current",
+        needs_loop=True,
     ),
     CommandSpec(
         "ensure_version",
