@@ -1,69 +1,83 @@
-"""The raw layer of the config: file readers that remember lines, and value interpolation.
+"""The raw layer of the config: an INI reader that remembers lines, and value interpolation.
 
 configparser forgets where a value came from, and amigrate's configuration errors point at
 ``path:line``. This reader accepts the part of configparser's syntax that alembic.ini files
 use and gives the same values for it:
 
-- ``[section]`` headers; ``key = value`` and ``key: value`` (split at the first ``=`` or
-  ``:``); keys are lower-cased, values stripped;
+- ``[section]`` headers (text after the closing ``]`` is ignored, as configparser does);
+  ``key = value`` and ``key: value`` (split at the first ``=`` or ``:``); keys are
+  lower-cased, values stripped;
 - a line indented deeper than its key continues the value (parts joined with ``"\\n"``;
   blank lines between parts are kept, trailing ones dropped);
 - full-line comments starting with ``#`` or ``;`` (also indented), and blank lines.
 
 Unlike configparser it keeps values raw: interpolation happens when a value is read
 (``amigrate.config``). A key given twice in one section, a section given twice, a key before
-any section and a line that is none of the above are ``ConfigError`` at ``path:line``.
-
-``parse_pyproject`` turns ``[tool.amigrate]`` into the same shape with ``tomllib`` (imported
-only then); a key's line is found by scanning the text, which is good enough for messages.
+any section, a key holding white space (a forgotten ``=``: ``sqlalchemy.url postgresql://``
+splits at the ``:``) and a line that is none of the above are ``ConfigError`` at ``path:line``.
 
 ``Interpolation`` expands a raw value when it is read (see its docstring for the syntax).
 """
 
 from __future__ import annotations
 
+import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
 
-_SECTION = re.compile(r"\[(?P<name>[^\]]+)\]")
+_SECTION = re.compile(r"\[(?P<name>.+)\]")  # used with match(): configparser's rule
 _OPTION = re.compile(r"(?P<key>[^=:]+?)\s*[=:]\s*(?P<value>.*)")
-# Compiled on first use (re caches them): only pyproject.toml needs them.
-_TOML_HEADER = r"\s*\[\[?(?P<name>[^\]]+)\]\]?\s*(?:#.*)?$"
-_TOML_KEY = (
-    r"\s*(?P<name>(?:[\w-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[\w-]+|\"[^\"]*\"|'[^']*'))*)\s*="
-)
-_TOML_PART = r"\"([^\"]*)\"|'([^']*)'|([^.\s]+)"
-_NAME_LISTS = ("databases", "hooks")
+_SPACE = re.compile(r"\s")
 _TOKEN = re.compile(
     r"%%|%\((?P<ref>[^)]+)\)s|\$\$"
     r"|\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<fallback>[^}]*))?\}"
     r"|(?P<bad>%|\$\{)"
 )
+_PERCENT_TOKEN = re.compile(r"%%|%\((?P<ref>[^)]+)\)s|(?P<bad>%)")
+# The words a value may use (Alembic's, and a few more).
+SEPARATORS = {"os": os.pathsep, "space": " ", "comma": ",", "colon": ":", "semicolon": ";"}
+SEPARATORS |= {"newline": "\n", ":": ":", ";": ";", ",": ","}
+BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
+BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
 
 
 class Option:
-    """One raw setting: its text as written, where it was written, and a TOML list's items."""
+    """One raw setting: its text as written, where it was written, and a TOML list's items.
 
-    __slots__ = ("items", "line", "raw")
+    ``path`` is None for a setting of the config file itself; it names the other file a
+    merged setting came from (the pyproject.toml next to an alembic.ini).
+    """
+
+    __slots__ = ("items", "line", "path", "raw")
 
     def __init__(
-        self, raw: str, line: int | None = None, items: tuple[str, ...] | None = None
+        self,
+        raw: str,
+        line: int | None = None,
+        items: tuple[str, ...] | None = None,
+        path: str | None = None,
     ) -> None:
         self.raw = raw
         self.line = line
         self.items = items
+        self.path = path
 
     def __repr__(self) -> str:
         return f"Option({self.raw!r}, line={self.line})"
 
 
 class UnsetVariableError(ConfigError):
-    """A value needs an environment variable that is not set."""
+    """A value needs an environment variable that is not set.
+
+    Users see it as the ConfigError it is. It has a class of its own so that the checks made
+    when a file is loaded can skip values that only the environment of a later run completes.
+    """
 
 
 class Interpolation:
@@ -75,6 +89,9 @@ class Interpolation:
     when it is unset or empty (the fallback is expanded too, but cannot hold a ``}``). Any
     other ``%`` is an error, as in configparser; any other ``$`` is kept, so passwords
     holding one still work. ``label`` names the section in messages, e.g. ``[amigrate]``.
+
+    With ``environ=None`` (files written for Alembic) only the ``%`` forms are expanded and
+    every ``$`` is kept as written, as Alembic keeps it.
     """
 
     __slots__ = ("environ", "here", "label", "lookup", "where")
@@ -84,7 +101,7 @@ class Interpolation:
         lookup: Callable[[str], Option | None],
         where: Callable[[Option], str | None],
         here: str,
-        environ: Mapping[str, str],
+        environ: Mapping[str, str] | None,
         label: str,
     ) -> None:
         self.lookup = lookup
@@ -95,10 +112,12 @@ class Interpolation:
 
     def expand(self, key: str, raw: str, location: str | None, chain: tuple[str, ...] = ()) -> str:
         """``raw`` (the text of ``key``, written at ``location``) with references replaced."""
-        if "%" not in raw and "$" not in raw:
+        dollars = self.environ is not None
+        if "%" not in raw and ("$" not in raw or not dollars):
             return raw
         chain = chain or (key,)
-        return _TOKEN.sub(lambda match: self._replace(match, key, location, chain), raw)
+        token = _TOKEN if dollars else _PERCENT_TOKEN
+        return token.sub(lambda match: self._replace(match, key, location, chain), raw)
 
     def _replace(
         self, match: re.Match[str], key: str, location: str | None, chain: tuple[str, ...]
@@ -106,10 +125,11 @@ class Interpolation:
         token = match[0]
         if token in ("%%", "$$"):
             return token[0]
-        if match["ref"] is not None:
-            return self._reference(match["ref"].lower(), location, chain)
-        if match["var"] is not None:
-            return self._variable(match["var"], match["fallback"], key, location, chain)
+        groups = match.groupdict()
+        if groups["ref"] is not None:
+            return self._reference(groups["ref"].lower(), location, chain)
+        if groups.get("var") is not None:
+            return self._variable(groups["var"], groups["fallback"], key, location, chain)
         if token == "%":
             raise ConfigError(
                 f"'%' must be followed by '%' or '(name)s' in {key} of {self.label}",
@@ -147,6 +167,7 @@ class Interpolation:
         location: str | None,
         chain: tuple[str, ...],
     ) -> str:
+        assert self.environ is not None  # only _TOKEN matches variables
         value = self.environ.get(name)
         if value is not None and (value or fallback is None):
             return value
@@ -161,7 +182,9 @@ class Interpolation:
 def parse_ini(text: str, path: str) -> dict[str, dict[str, Option]]:
     """Sections of ``text`` in file order (``DEFAULT`` included), each mapping key to Option."""
     reader = _Reader(path)
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only line ends end lines (not the form feeds etc. that str.splitlines() also splits at).
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, start=1):
         reader.feed(number, line)
     return reader.sections
 
@@ -194,7 +217,7 @@ class _Reader:
 
     def _start(self, number: int, text: str) -> None:
         where = f"{self.path}:{number}"
-        header = _SECTION.fullmatch(text)
+        header = _SECTION.match(text)
         if header:
             self._open_section(header["name"], number, where)
             return
@@ -207,6 +230,10 @@ class _Reader:
         if not self._name:
             raise ConfigError(f"{text!r} comes before any [section] header", location=where)
         key = option["key"].lower()
+        if _SPACE.search(key):
+            raise ConfigError(
+                f"key {key!r} contains a space", location=where, hint="is a '=' missing?"
+            )
         section = self.sections[self._name]
         if key in section:
             raise ConfigError(
@@ -217,107 +244,43 @@ class _Reader:
         self._option = section[key] = Option(option["value"], number)
 
     def _open_section(self, name: str, number: int, where: str) -> None:
-        if name in self.sections:
+        if name in self.sections and name != "DEFAULT":  # configparser merges DEFAULTs
             raise ConfigError(
                 f"section [{name}] given twice: lines {self._section_lines[name]} and {number}",
                 location=where,
             )
-        self.sections[name] = {}
+        self.sections.setdefault(name, {})
         self._section_lines[name] = number
         self._name = name
         self._option = None
 
 
-def parse_pyproject(text: str, path: str) -> dict[str, dict[str, Option]] | None:
-    """[tool.amigrate] as sections, or None if the file has no such table.
-
-    The table itself is section ``amigrate``; each sub-table is a section of that name, except
-    ``sqlalchemy`` (what ``sqlalchemy.url = ...`` makes), kept as ``sqlalchemy.*`` keys.
-    Nested tables become dotted keys (``ruff.type``); lists of strings keep their items.
-    """
-    import tomllib
-
+def read_text(path: Path) -> str:
+    """The text of a config file; ConfigError when it is missing, unreadable or not UTF-8."""
+    if path.is_dir():
+        raise ConfigError(f"config file '{path}' is a directory")
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        found = re.search(r" \(at line (\d+), column \d+\)$", message)
-        location = f"{path}:{found[1]}" if found else path
-        message = message[: found.start()] if found else message
-        raise ConfigError(f"invalid TOML: {message}", location=location) from None
-    tool = data.get("tool")
-    table = tool.get("amigrate") if isinstance(tool, dict) else None
-    if not isinstance(table, dict):
-        return None
-    lines = _toml_lines(text)
-    sections: dict[str, dict[str, Option]] = {"amigrate": {}}
-    for key, value in table.items():
-        if isinstance(value, dict) and key != "sqlalchemy":
-            sections[key] = _toml_options(f"tool.amigrate.{key}", value, lines, path)
-        else:
-            options = _toml_options("tool.amigrate", {key: value}, lines, path)
-            sections["amigrate"].update(options)
-    return sections
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ConfigError("the file is not UTF-8 text", location=f"{path}:{line}") from None
 
 
-def _toml_options(
-    table: str, values: dict[str, Any], lines: dict[str, int], path: str
-) -> dict[str, Option]:
-    options = {}
-    for key, value in _flatten(values):
-        dotted = f"{table}.{key}".lower()
-        line = next((lines[name] for name in _prefixes(dotted, table) if name in lines), None)
-        options[key] = _toml_option(key, value, f"{path}:{line}" if line else path)
-        options[key].line = line
-    return options
+def positive_int(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
 
 
-def _toml_option(key: str, value: object, location: str) -> Option:
-    if isinstance(value, bool):
-        return Option("true" if value else "false")
-    if isinstance(value, str | int | float):
-        return Option(str(value))
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        joiner = ", " if key.rpartition(".")[2] in _NAME_LISTS else "\n"
-        return Option(joiner.join(value), items=tuple(value))
-    hint = None
-    if key == "post_write_hooks":
-        hint = 'write a [tool.amigrate.post_write_hooks] table: hooks = ["ruff"], ruff.type = ...'
-    raise ConfigError(
-        f"{key} must be a string, number, boolean or list of strings",
-        location=location,
-        hint=hint,
-    )
-
-
-def _toml_lines(text: str) -> dict[str, int]:
-    """Dotted key → first line where it is assigned or opened as a table (a plain scan)."""
-    lines: dict[str, int] = {}
-    table = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if key := re.match(_TOML_KEY, line):
-            lines.setdefault(".".join(filter(None, (table, _toml_name(key["name"])))), number)
-        elif header := re.match(_TOML_HEADER, line):
-            table = _toml_name(header["name"])
-            lines.setdefault(table, number)
-    return lines
-
-
-def _toml_name(text: str) -> str:
-    return ".".join("".join(part) for part in re.findall(_TOML_PART, text)).lower()
-
-
-def _prefixes(dotted: str, stop: str) -> Iterator[str]:
-    """``dotted`` and its shorter prefixes down to ``stop``: an inline table's own line."""
-    while len(dotted) > len(stop):
-        yield dotted
-        dotted = dotted.rpartition(".")[0]
-
-
-def _flatten(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in table.items():
-        name = f"{prefix}{key}".lower()
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{name}.")
-        else:
-            yield name, value
+def seconds(text: str) -> float:
+    number = float(text)
+    if not 0 <= number < float("inf"):
+        raise ValueError(text)
+    return number

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from amigrate._ini import Option
+from amigrate._ini import Option, read_text
 from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 # Compiled on first use (re caches them): most runs never read TOML.
 _HEADER = r"\s*(?P<array>\[)?\[(?P<name>[^\]]+)\]\]?\s*(?:#.*)?$"
@@ -25,6 +26,45 @@ _KEY = r"\s*(?P<name>(?:[\w-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[\w-]+|\"[^\"]*\
 _PART = r"\"([^\"]*)\"|'([^']*)'|([^.\s]+)"
 _NAME_LISTS = ("databases", "hooks")
 _ALEMBIC_HOOKS = "tool.alembic.post_write_hooks"
+
+
+def table_name(section: str) -> str:
+    """How pyproject.toml names a section: the main one is [tool.amigrate] itself."""
+    return "tool.amigrate" if section == "amigrate" else f"tool.amigrate.{section}"
+
+
+def load(text: str, path: str, section: str) -> dict[str, dict[str, Option]]:
+    """The sections of [tool.amigrate]; ConfigError if it or the table ``section`` is missing."""
+    sections = parse_pyproject(text, path)
+    if sections is None:
+        raise ConfigError(f"no [tool.amigrate] table in {path}")
+    if section not in sections:
+        found = ", ".join(f"[{table_name(name)}]" for name in sections)
+        raise ConfigError(f"no [{table_name(section)}] table in {path}; it has {found}")
+    return sections
+
+
+def merge_tool_alembic(
+    sections: dict[str, dict[str, Option]], defaults: dict[str, Option], main: str, folder: Path
+) -> None:
+    """Add [tool.alembic] of ``folder``/pyproject.toml to the ``sections`` of an alembic.ini.
+
+    As in Alembic, a key the ini sets (in section ``main`` or [DEFAULT]) wins, and so does a
+    [post_write_hooks] section of the ini. Section ``main`` is added if the ini has none.
+    """
+    path = folder / "pyproject.toml"
+    text = read_text(path) if path.is_file() else ""
+    # Most pyproject.toml files never mention alembic: no need to parse them.
+    merged = parse_tool_alembic(text, str(path)) if "alembic" in text else None
+    if merged is None:
+        return
+    options, hooks = merged
+    target = sections.setdefault(main, {})
+    for key, option in options.items():
+        if key not in target and key not in defaults:
+            target[key] = option
+    if hooks and "post_write_hooks" not in sections:
+        sections["post_write_hooks"] = hooks
 
 
 def parse_pyproject(text: str, path: str) -> dict[str, dict[str, Option]] | None:
@@ -63,6 +103,13 @@ def parse_tool_alembic(text: str, path: str) -> tuple[dict[str, Option], dict[st
     for option in (*main.values(), *hook_options.values()):
         option.path = path
     return main, hook_options
+
+
+def has_amigrate_table(path: Path) -> bool:
+    """Whether the pyproject.toml at ``path`` has a [tool.amigrate] table."""
+    text = read_text(path)
+    # Most pyproject.toml files never mention amigrate: no need to parse them.
+    return "amigrate" in text and parse_pyproject(text, str(path)) is not None
 
 
 def _tool_table(text: str, path: str, name: str) -> dict[str, Any] | None:

@@ -114,13 +114,13 @@ async def edit(config: Config, rev: str = "current", *, connection: Any = None) 
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         raise ConfigError("no editor to open the file with", hint="set EDITOR (or VISUAL)")
+    import anyio.to_thread
+
     paths = [Path(graph.get(rev_id).path or "") for rev_id in ids]
-    for path in paths:
-        done = subprocess.run([*shlex.split(editor), str(path)], check=False)
-        if done.returncode != 0:
-            raise ScriptError(
-                f"editor {editor!r} exited with {done.returncode}", location=str(path)
-            )
+    argv = [*shlex.split(editor), *map(str, paths)]
+    done = await anyio.to_thread.run_sync(lambda: subprocess.run(argv, check=False))
+    if done.returncode != 0:
+        raise ScriptError(f"editor {editor!r} exited with {done.returncode}")
     return paths
 
 

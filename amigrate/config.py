@@ -9,6 +9,10 @@ Value syntax (README, "Configuration"): ``%(here)s`` is the config file's direct
 ``%(key)s`` another key of the same section or of [DEFAULT], ``%%`` a literal ``%``;
 ``${NAME}`` an environment variable, ``${NAME:-fallback}`` one with a fallback for unset or
 empty, ``$$`` a literal ``$`` (a ``$`` before anything else is kept as is).
+
+A file written for Alembic (named alembic.ini, or with [alembic] and no [amigrate]) is read
+as Alembic reads it: only the ``%`` forms, every ``$`` kept. The settings Alembic ≥ 1.16 keeps
+in [tool.alembic] of the pyproject.toml next to it join its main section.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from amigrate._ini import Interpolation, Option, UnsetVariableError, parse_ini, parse_pyproject
+from amigrate import _ini, _pyproject
+from amigrate._ini import Interpolation, Option, UnsetVariableError
 from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -40,10 +45,8 @@ _DATABASE_KEYS = frozenset({"version_table", "version_table_schema"})
 _LIST_KEYS = frozenset({"version_locations", "prepend_sys_path", "databases", "hooks"})
 _HOOK_OPTIONS = ("type", "entrypoint", "executable", "module", "options", "cwd")
 _HOOKS = "post_write_hooks"
-_SEPARATORS = {"os": os.pathsep, "space": " ", "comma": ",", "colon": ":", "semicolon": ";"}
-_SEPARATORS |= {"newline": "\n", ":": ":", ";": ";", ",": ","}  # Alembic takes ":" and ";"
-_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
-_BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
+_CHECKED_ON_LOAD = frozenset({"truncate_slug_length", "lock_timeout", "revision_environment"})
+_CHECKED_ON_LOAD |= {"sourceless", "recursive_version_locations"}
 _WORDS = re.compile(r"[\s,]+")
 _WORDS_AND_COLONS = re.compile(r"[\s,:]+")
 
@@ -85,9 +88,10 @@ class Config:
             self._sections[self.config_ini_section] = {}
             return
         self.here = Path(os.path.abspath(self.path)).parent
-        text = _read_text(self.path)
+        text = _ini.read_text(self.path)
         if self._toml:
-            self.config_ini_section = self._load_toml(text, section or "amigrate")
+            self.config_ini_section = section or "amigrate"
+            self._sections = _pyproject.load(text, str(self.path), self.config_ini_section)
         else:
             self.config_ini_section = self._load_ini(text, section)
         self._validate()
@@ -199,11 +203,26 @@ class Config:
 
     @property
     def version_locations(self) -> list[Path]:
-        """Folders holding revision files; ``script_location/versions`` unless set."""
+        """Folders holding revision files, each once; ``script_location/versions`` unless set.
+
+        That default may be missing (git keeps no empty folder) and then holds no revisions;
+        a folder named in version_locations must exist, or a typo would hide its revisions.
+        """
         paths = self._path_list("version_locations", version=True)
         if not paths:
             return [self.script_location / "versions"]
-        return [self._resolve(path) for path in paths]
+        found: dict[Path, Path] = {}
+        for value in paths:
+            path = self._resolve(value)
+            if not path.is_dir():
+                exists = path.exists()
+                raise ConfigError(
+                    f"version location '{path}' " + ("is a file" if exists else "does not exist"),
+                    location=self.location("version_locations"),
+                    hint="list folders only" if exists else "create it, or fix version_locations",
+                )
+            found.setdefault(path.resolve(), path)
+        return list(found.values())
 
     @property
     def prepend_sys_path(self) -> list[str]:
@@ -216,7 +235,7 @@ class Config:
 
     @property
     def truncate_slug_length(self) -> int:
-        value = self._typed("truncate_slug_length", _positive_int, "a whole number above 0")
+        value = self._typed("truncate_slug_length", _ini.positive_int, "a whole number above 0")
         return 40 if value is None else value
 
     @property
@@ -243,7 +262,7 @@ class Config:
     @property
     def lock_timeout(self) -> float | None:
         """Seconds to wait for the migration lock; None means the command's default."""
-        return self._typed("lock_timeout", _seconds, "a number of seconds")
+        return self._typed("lock_timeout", _ini.seconds, "a number of seconds")
 
     @property
     def revision_environment(self) -> bool:
@@ -273,8 +292,9 @@ class Config:
                     options[option] = value
             kind = options.pop("type", "")
             if not kind:
+                listed = self._find(_HOOKS, "hooks")
                 raise ConfigError(
-                    f"hook {name!r} has no {name}.type in [{self._display(_HOOKS)}]",
+                    f"hook {name!r} has no {name}.type in [{self._display(_HOOKS, listed)}]",
                     location=self.location("hooks", _HOOKS),
                     hint="for example console_scripts, exec or module",
                 )
@@ -286,7 +306,7 @@ class Config:
 
     def _load_ini(self, text: str, section: str | None) -> str:
         assert self.path is not None
-        sections = parse_ini(text, str(self.path))
+        sections = _ini.parse_ini(text, str(self.path))
         self._defaults = sections.pop("DEFAULT", {})
         self._sections = sections
         named_alembic = self.path.name == "alembic.ini"
@@ -296,38 +316,32 @@ class Config:
         if section is None:
             expected, other = ("alembic", "amigrate") if named_alembic else ("amigrate", "alembic")
             section = other if expected not in sections and other in sections else expected
+        if self._alembic_style and (section in sections or section == "alembic"):
+            # Alembic ≥ 1.16 keeps settings in pyproject.toml; [alembic] may then be left out.
+            _pyproject.merge_tool_alembic(sections, self._defaults, section, self.path.parent)
         if section not in sections:
             found = ", ".join(f"[{name}]" for name in sections) or "no sections"
             raise ConfigError(f"no [{section}] section in {self.path}; it has {found}")
-        return section
-
-    def _load_toml(self, text: str, section: str) -> str:
-        assert self.path is not None
-        sections = parse_pyproject(text, str(self.path))
-        if sections is None:
-            raise ConfigError(f"no [tool.amigrate] table in {self.path}")
-        self._sections = sections
-        if section not in sections:
-            found = ", ".join(f"[{self._display(name)}]" for name in sections)
-            raise ConfigError(f"no [{self._display(section)}] table in {self.path}; it has {found}")
         return section
 
     def _validate(self) -> None:
         databases = self._lenient(lambda: self.databases) or []
         for section in (self.config_ini_section, _HOOKS, *databases):
             for key, option in self._sections.get(section, {}).items():
-                self._check_key(section, key, self._where(option))
+                self._check_key(section, key, option)
                 if option.items is not None and key not in _LIST_KEYS:
                     raise ConfigError(
                         f"{key} takes one value, not a list", location=self._where(option)
                     )
                 self._check_value(section, key)
 
-    def _check_key(self, section: str, key: str, location: str | None) -> None:
+    def _check_key(self, section: str, key: str, option: Option | None) -> None:
         hint = self._unknown_key_hint(section, key)
         if hint is not None:
             raise ConfigError(
-                f"unknown key {key!r} in [{self._display(section)}]", location=location, hint=hint
+                f"unknown key {key!r} in [{self._display(section, option)}]",
+                location=None if option is None else self._where(option),
+                hint=hint,
             )
 
     def _unknown_key_hint(self, section: str, key: str) -> str | None:
@@ -335,13 +349,14 @@ class Config:
         if section == self.config_ini_section:
             if key in _MAIN_KEYS or key.startswith("sqlalchemy."):
                 return None
+            own = next(name for name in ("myapp", "settings") if name != section)
             return _did_you_mean(key, _MAIN_KEYS) or (
-                "custom settings belong in a section of their own, such as [myapp]"
+                f"custom settings belong in a section of their own, such as [{self._display(own)}]"
             )
         if section == _HOOKS:
             names = self._lenient(lambda: self._words(_HOOKS, "hooks"))
-            _name, _, option = key.partition(".")
-            if key == "hooks" or names is None or option in _HOOK_OPTIONS:
+            hook, _, option = key.rpartition(".")
+            if key == "hooks" or names is None or (hook and option in _HOOK_OPTIONS):
                 return None  # settings of a hook left out of `hooks` are a disabled hook
             valid = [f"{hook}.{option}" for hook in names for option in _HOOK_OPTIONS]
             return _did_you_mean(key, valid) or (
@@ -356,9 +371,12 @@ class Config:
         return None
 
     def _check_value(self, section: str, key: str) -> None:
-        check = _VALUE_CHECKS.get(key) if section == self.config_ini_section else None
-        if check is not None:
-            self._lenient(lambda: check(self))
+        if section != self.config_ini_section:
+            return
+        if key in ("path_separator", "version_path_separator"):
+            self._lenient(lambda: self._separator(key))
+        elif key in _CHECKED_ON_LOAD:
+            self._lenient(lambda: getattr(self, key))  # the property of that name
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -369,25 +387,28 @@ class Config:
         return options.get(key) or self._defaults.get(key)
 
     def _where(self, option: Option) -> str | None:
-        if self.path is None or option.line is None:
+        path = option.path or self.path
+        if path is None or option.line is None:
             return None
-        return f"{self.path}:{option.line}"
+        return f"{path}:{option.line}"
 
-    def _display(self, section: str) -> str:
-        if not self._toml:
-            return section
-        return "tool.amigrate" if section == "amigrate" else f"tool.amigrate.{section}"
+    def _display(self, section: str, option: Option | None = None) -> str:
+        """``section`` as its file writes it: [alembic], [tool.amigrate.shop], ..."""
+        if option is not None and option.path is not None:  # merged from [tool.alembic]
+            main = section == self.config_ini_section
+            return "tool.alembic" if main else f"tool.alembic.{section}"
+        return _pyproject.table_name(section) if self._toml else section
 
     def _expand(self, section: str, key: str, option: Option) -> str:
-        return self._interpolation(section).expand(key, option.raw, self._where(option))
+        return self._interpolation(section, option).expand(key, option.raw, self._where(option))
 
-    def _interpolation(self, section: str) -> Interpolation:
+    def _interpolation(self, section: str, option: Option | None = None) -> Interpolation:
         return Interpolation(
             lookup=lambda name: self._find(section, name),
             where=self._where,
             here=str(self.here),
-            environ=self._environ,
-            label=f"[{self._display(section)}]",
+            environ=None if self._alembic_style else self._environ,
+            label=f"[{self._display(section, option)}]",
         )
 
     def _resolve(self, value: str) -> Path:
@@ -401,7 +422,7 @@ class Config:
             return None
         if option.items is None:
             return [self._expand(section, key, option)]
-        where, interpolation = self._where(option), self._interpolation(section)
+        where, interpolation = self._where(option), self._interpolation(section, option)
         return [interpolation.expand(key, item, where) for item in option.items]
 
     def _words(self, section: str, key: str) -> list[str]:
@@ -429,7 +450,7 @@ class Config:
         value = self.get_main_option(key)
         if value is None:
             return None
-        separator = _SEPARATORS.get(value.strip().lower())
+        separator = _ini.SEPARATORS.get(value.strip().lower())
         if separator is None:
             raise ConfigError(
                 f"{key} must be one of os, space, comma, colon, semicolon or newline, "
@@ -450,7 +471,7 @@ class Config:
             ) from None
 
     def _flag(self, key: str) -> bool:
-        return bool(self._typed(key, lambda text: _BOOLEANS[text.lower()], "true or false"))
+        return bool(self._typed(key, lambda text: _ini.BOOLEANS[text.lower()], "true or false"))
 
     @staticmethod
     def _lenient(read: Callable[[], _T]) -> _T | None:
@@ -461,31 +482,6 @@ class Config:
             return None
 
 
-_VALUE_CHECKS: dict[str, Callable[[Config], object]] = {
-    "path_separator": lambda config: config._separator("path_separator"),
-    "version_path_separator": lambda config: config._separator("version_path_separator"),
-    "truncate_slug_length": lambda config: config.truncate_slug_length,
-    "lock_timeout": lambda config: config.lock_timeout,
-    "revision_environment": lambda config: config.revision_environment,
-    "sourceless": lambda config: config.sourceless,
-    "recursive_version_locations": lambda config: config.recursive_version_locations,
-}
-
-
-def _positive_int(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise ValueError(text)
-    return number
-
-
-def _seconds(text: str) -> float:
-    number = float(text)
-    if not 0 <= number < float("inf"):
-        raise ValueError(text)
-    return number
-
-
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     from amigrate._util import closest  # difflib only on the error path
 
@@ -493,33 +489,13 @@ def _did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean {match!r}?" if match else None
 
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ConfigError("the file is not UTF-8 text", location=f"{path}:{line}") from None
-
-
 def _search(base: Path) -> Path:
     for name in ("amigrate.ini", "pyproject.toml", "alembic.ini"):
         path = base / name
-        if path.is_file() and (name != "pyproject.toml" or _has_amigrate_table(path)):
+        if path.is_file() and (name != "pyproject.toml" or _pyproject.has_amigrate_table(path)):
             return path
     raise ConfigError(
         f"no configuration found in {base}: "
         "looked for amigrate.ini, pyproject.toml [tool.amigrate] and alembic.ini",
         hint="run 'amigrate init migrations' or pass -c FILE",
     )
-
-
-def _has_amigrate_table(path: Path) -> bool:
-    text = _read_text(path)
-    # Most pyproject.toml files never mention amigrate: no need to parse them.
-    return "amigrate" in text and parse_pyproject(text, str(path)) is not None

@@ -107,6 +107,19 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield fresh
 
 
+@pytest.fixture
+def second_backend(
+    backend: Backend, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Backend]:
+    """Another fresh database on the same backend as ``backend``."""
+    if backend.name == "postgresql":
+        database = fresh_postgres_database(request.getfixturevalue("postgres_server"))
+    else:
+        database = fresh_sqlite_database(tmp_path)
+    with database as fresh:
+        yield fresh
+
+
 # -- migration projects ---------------------------------------------------------------------
 
 

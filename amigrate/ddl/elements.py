@@ -9,8 +9,7 @@ a dialect whose spelling differs registers its own with ``@compiles(Element, "<d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import table as table_clause
 from sqlalchemy.ext.compiler import compiles
@@ -19,8 +18,10 @@ from sqlalchemy.sql.ddl import ExecutableDDLElement
 from sqlalchemy.sql.elements import BindParameter
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.engine import Dialect
-    from sqlalchemy.schema import Column
+    from sqlalchemy.schema import Column, ForeignKey
     from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
     from sqlalchemy.types import TypeEngine
 
@@ -109,7 +110,7 @@ def _inline_references(compiler: DDLCompiler, constraint: ForeignKeyConstraint) 
         )
     remote_column = constraint.elements[0].column
     preparer = compiler.preparer
-    remote_table = compiler.define_constraint_remote_table(
+    remote_table = cast("Any", compiler).define_constraint_remote_table(
         constraint, remote_column.table, preparer
     )
     return (
@@ -121,13 +122,22 @@ def _inline_references(compiler: DDLCompiler, constraint: ForeignKeyConstraint) 
     )
 
 
+def foreign_key_target(fk: ForeignKey) -> tuple[str | None, str, str]:
+    """(schema, table, column) a foreign key points at, without resolving it.
+
+    A target given as a table name only points at the column named like the local one.
+    """
+    schema, table_name, column_name = fk._column_tokens
+    return schema, table_name, column_name or fk.parent.key
+
+
 def should_create(constraint: Constraint, dialect: Dialect) -> bool:
     """Whether SQLAlchemy would emit ``constraint`` on ``dialect``.
 
     A type-bound CHECK (``Boolean``/``Enum`` with ``create_constraint``) exists only where
     the type is not native; SQLAlchemy keeps that rule on the constraint itself.
     """
-    compiler = dialect.ddl_compiler(dialect, None)
+    compiler = dialect.ddl_compiler(dialect, cast("Any", None))
     return bool(constraint._should_create_for_compiler(compiler))
 
 
@@ -136,7 +146,8 @@ def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
     spec = compiler.process(CreateColumn(element.column), **kw)
     inline = "".join(" " + inline_constraint(compiler, c) for c in element.constraints)
     exists = "IF NOT EXISTS " if element.if_not_exists else ""
-    return f"{alter_table(compiler, element.table_name, element.schema)} ADD COLUMN {exists}{spec}{inline}"
+    alter = alter_table(compiler, element.table_name, element.schema)
+    return f"{alter} ADD COLUMN {exists}{spec}{inline}"
 
 
 @compiles(DropColumn)
@@ -154,7 +165,7 @@ def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str
 
 @compiles(InlineLiteral)
 def _inline_literal(element: InlineLiteral, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.render_literal_bindparam(element, **kw))
+    return str(cast("Any", compiler).render_literal_bindparam(element, **kw))
 
 
 __all__ = [
@@ -164,6 +175,7 @@ __all__ = [
     "InlineLiteral",
     "RenameTable",
     "alter_table",
+    "foreign_key_target",
     "inline_constraint",
     "should_create",
 ]

@@ -70,11 +70,9 @@ def current_heads_valid(graph: RevisionMap, current: Iterable[str]) -> None:
     """Refuse version rows no revision file declares: nothing can be planned from them."""
     unknown = sorted({row for row in current if row not in graph})
     if unknown:
-        names = " and ".join(map(repr, unknown))
-        which = "which no revision file declares" if len(unknown) == 1 else "which no revision "
-        which += "" if len(unknown) == 1 else "file declares"
         raise UnknownRevisionError(
-            f"the database is at {names}, {which}",
+            f"the database is at {' and '.join(map(repr, unknown))}, "
+            "which no revision file declares",
             hint="restore the missing revision file, or reset the version table with "
             "'stamp --purge'",
         )
@@ -87,7 +85,7 @@ def plan_upgrade(graph: RevisionMap, current: Sequence[str], target: str) -> lis
     keeper = VersionRows(graph, rows)
     wanted = graph.ancestors(targets) - keeper.applied
     if not wanted:
-        _refuse_below(graph, target, below_targets, keeper)
+        _refuse_below(graph, target, targets, below_targets, keeper)
         return []
     order = [rev for rev in reversed(graph.walk(targets)) if rev.revision in wanted]
     return _steps(keeper, order, is_upgrade=True)
@@ -98,12 +96,14 @@ def plan_downgrade(graph: RevisionMap, current: Sequence[str], target: str) -> l
     rows = _known(graph, current)
     targets, below_targets = _targets(graph, target, rows)
     keeper = VersionRows(graph, rows)
-    if below_targets is not None:  # base or X@base: the lowest revisions go as well
-        roots = graph.bases if below_targets == () else below_targets
+    if below_targets == ():
+        doomed = set(keeper.applied)
+    elif below_targets is not None:  # X@base: X's lowest revisions go as well
+        doomed = graph.descendants(below_targets) & keeper.applied
     else:
         _refuse_not_below(graph, target, targets, keeper)
-        roots = _children_towards(graph, target, targets, rows)
-    doomed = graph.descendants(roots) & keeper.applied
+        doomed = graph.descendants(_children_towards(graph, target, targets, rows))
+        doomed &= keeper.applied
     order = [rev for rev in graph.walk(rows) if rev.revision in doomed]
     return _steps(keeper, order, is_upgrade=False)
 
@@ -122,16 +122,17 @@ def plan_stamp(
     rows = tuple(dict.fromkeys(current))
     if not purge:
         _known(graph, rows)
-    known = None if any(row not in graph for row in rows) else rows
-    dests, lows = _stamp_destinations(graph, targets, known)
+    resolvable = all(row in graph for row in rows)
+    dests, below = _stamp_destinations(graph, targets, rows if resolvable else None)
+    start = rows
+    changes: tuple[VersionChange, ...] = ()
     if purge:
-        start: tuple[str, ...] = ()
         changes = tuple(VersionChange("delete", old=row) for row in rows)
-    else:
-        start, changes = rows, ()
-    if lows is not None or not dests:
-        changes += unstamp_changes(graph, start, lows)
-        start = apply_changes(start, changes[len(changes) - len(start) :] if purge else changes)
+        start = ()
+    if below is not None:
+        cleared = unstamp_changes(graph, start, below or None)
+        changes += cleared
+        start = apply_changes(start, cleared)
     changes += stamp_changes(graph, start, dests)
     return StampPlan(changes, tuple(sorted(rows)), apply_changes(rows, changes))
 
@@ -172,7 +173,7 @@ def _known(graph: RevisionMap, current: Iterable[str]) -> tuple[str, ...]:
 
 
 def _targets(
-    graph: RevisionMap, target: str, rows: tuple[str, ...]
+    graph: RevisionMap, target: str, rows: tuple[str, ...] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     """The ids ``target`` names, and what lies wholly below the target state.
 
@@ -215,17 +216,26 @@ def _children_towards(
 
 
 def _refuse_below(
-    graph: RevisionMap, target: str, below_targets: tuple[str, ...] | None, keeper: VersionRows
+    graph: RevisionMap,
+    target: str,
+    targets: tuple[str, ...],
+    below_targets: tuple[str, ...] | None,
+    keeper: VersionRows,
 ) -> None:
-    """Nothing to upgrade: fine when the database is at the target, an error when past it."""
+    """Nothing to upgrade: fine when the database is at the target, an error when past it.
+
+    Alembic does nothing here; going down is a downgrade's job, so say so. A target applied
+    only as another branch's dependency is not "past": its own line never moved beyond it.
+    """
     if below_targets == ():
         past = sorted(keeper.rows)
     elif below_targets is not None:
-        past = _rows_above(graph, below_targets, keeper, inclusive=True)
+        past = _rows_above(graph, below_targets, keeper.rows)
     else:
-        ids = graph.resolve(target, current=keeper.snapshot())
-        stuck = [t for t in ids if t not in keeper.rows and _has_applied_child(graph, t, keeper)]
-        past = _rows_above(graph, stuck, keeper, inclusive=False) if stuck else []
+        stuck = [
+            t for t in targets if t not in keeper.rows and _has_applied_child(graph, t, keeper)
+        ]
+        past = _rows_above(graph, [c for t in stuck for c in graph.children(t)], keeper.rows)
     if past:
         raise NotAncestorError(
             f"{_shown(graph, target, keeper)} is below {_where(past)}; use downgrade"
@@ -253,36 +263,34 @@ def _has_applied_child(graph: RevisionMap, rev_id: str, keeper: VersionRows) -> 
     return any(child in keeper.applied for child in graph.children(rev_id))
 
 
-def _rows_above(
-    graph: RevisionMap, revs: Iterable[str], keeper: VersionRows, *, inclusive: bool
-) -> list[str]:
-    revs = list(revs)
-    starts = revs if inclusive else [c for r in revs for c in graph.children(r)]
-    above = graph.descendants(starts)
-    return sorted(row for row in keeper.rows if row in above)
+def _rows_above(graph: RevisionMap, revs: Iterable[str], rows: Iterable[str]) -> list[str]:
+    above = graph.descendants(revs)
+    return sorted(row for row in rows if row in above)
 
 
 def _stamp_destinations(
     graph: RevisionMap, targets: Sequence[str], rows: tuple[str, ...] | None
 ) -> tuple[list[str], tuple[str, ...] | None]:
-    """The revisions to stamp, and the lowest revisions of ``X@base`` targets (None if none)."""
+    """The revisions to stamp, and what ``base`` / ``X@base`` targets clear: None (nothing),
+    ``()`` (every row) or the lowest revisions of each X."""
     dests: list[str] = []
-    lows: list[str] = []
-    saw_base = False
+    belows: list[tuple[str, ...]] = []
     for target in targets:
-        ids, below = _targets(graph, target, rows or ())
+        ids, below = _targets(graph, target, rows)
         dests.extend(ids)
         if below is not None:
-            saw_base = True
-            lows.extend(below)
-    if saw_base and len(targets) > 1:
-        raise RevisionError(
-            f"cannot stamp {', '.join(map(repr, targets))}: 'base' goes alone",
-            hint="stamp base first, then the other revisions",
-        )
-    if not saw_base:
+            belows.append(below)
+    if not belows:
         return dests, None
-    return dests, (tuple(lows) if lows else None)
+    if dests:
+        raise RevisionError(
+            f"cannot stamp {', '.join(map(repr, targets))} at once: a 'base' target clears "
+            "what the others would write",
+            hint="stamp the base target first, then the others",
+        )
+    if () in belows:
+        return dests, ()
+    return dests, tuple(low for below in belows for low in below)
 
 
 def _shown(graph: RevisionMap, target: str, keeper: VersionRows) -> str:

@@ -212,6 +212,10 @@ def test_version_path_and_several_locations(env: MigrationEnv, cli) -> None:
     env.write_config(version_locations="%(here)s/migrations/versions, %(here)s/extra")
     code, _, err = cli("revision", "-m", "first")
     assert code == 1
+    assert "version location" in err and "extra' does not exist" in err
+    (env.root / "extra").mkdir()
+    code, _, err = cli("revision", "-m", "first")
+    assert code == 1
     assert "several version_locations" in err and "--version-path" in err
     assert cli("revision", "-m", "first", "--version-path", "extra", "--rev-id", "x1")[0] == 0
     assert (env.root / "extra").is_dir()

@@ -22,6 +22,11 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
+def folders(directory: Path, *names: str) -> None:
+    for name in names:
+        (directory / name).mkdir(parents=True, exist_ok=True)
+
+
 def load(directory: Path, text: str, name: str = "amigrate.ini", **kwargs: object) -> Config:
     return Config(write(directory, name, text), **kwargs)  # type: ignore[arg-type]
 
@@ -133,6 +138,10 @@ def test_amigrate_ini_values_with_both_delimiters_and_lower_cased_keys(tmp_path:
         "[s]\n  k = indented key\n    deeper continues\n  j = same indent is a new key\n",
         "[s]\nk = a = b : c\nj: x = y\n",
         "; comment\n# comment\n[s]\nk = v   \n\n\n",
+        "[s]   ; text after the header is ignored\nk=v\nj =\ni : x : y\n",
+        "[s]\r\nk = windows\r\n    line ends\r\n",
+        "[s]\nk = form\x0cfeed\n",
+        "[DEFAULT]\na = 1\n[s]\nk = v\n[DEFAULT]\nb = 2\n",
     ],
 )
 def test_multi_line_values_read_as_configparser_reads_them(tmp_path: Path, text: str) -> None:
@@ -191,6 +200,14 @@ def test_a_line_that_is_neither_key_nor_section_is_an_error(tmp_path: Path) -> N
     path = tmp_path / "amigrate.ini"
     assert message == (
         f"{path}:3: expected '[section]', 'key = value' or a comment, found 'just some words'"
+    )
+
+
+def test_a_key_with_a_space_is_a_forgotten_equals_sign(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "[amigrate]\nsqlalchemy.url postgresql://u:pw@h/db\n")
+    assert message == (
+        f"{tmp_path / 'amigrate.ini'}:2: key 'sqlalchemy.url postgresql' contains a space"
+        " (is a '=' missing?)"
     )
 
 
@@ -345,6 +362,32 @@ def test_malformed_references_are_errors_at_their_line(
     assert str(caught.value) == f"{tmp_path / 'amigrate.ini'}:3: {message}"
 
 
+@pytest.mark.parametrize("name", ["alembic.ini", "migrations.ini"])
+def test_files_written_for_alembic_keep_every_dollar_as_alembic_does(
+    tmp_path: Path, name: str
+) -> None:
+    text = """
+        [alembic]
+        script_location = %(here)s/migrations
+        sqlalchemy.url = postgresql://app:pa$$w0rd@${DB_HOST}/app
+        timezone = ${NOT_SET} $ 100%%
+        """
+    config = load(tmp_path, text, name=name, environ={"DB_HOST": "db.internal"})
+    assert config.sqlalchemy_url == "postgresql://app:pa$$w0rd@${DB_HOST}/app"
+    assert config.timezone == "${NOT_SET} $ 100%"
+    assert config.script_location == tmp_path / "migrations"
+    reference = configparser.ConfigParser(defaults={"here": str(tmp_path)})
+    reference.read(tmp_path / name)
+    assert config.get_main_option("sqlalchemy.url") == reference.get("alembic", "sqlalchemy.url")
+    assert config.timezone == reference.get("alembic", "timezone")
+
+
+def test_an_ini_with_an_amigrate_section_expands_variables(tmp_path: Path) -> None:
+    text = "[alembic]\n[amigrate]\nsqlalchemy.url = postgresql://app:pa$$w0rd@${DB_HOST}/app\n"
+    config = load(tmp_path, text, name="migrations.ini", environ={"DB_HOST": "db.internal"})
+    assert config.sqlalchemy_url == "postgresql://app:pa$w0rd@db.internal/app"
+
+
 def test_keys_referring_to_each_other_are_an_error(tmp_path: Path) -> None:
     config = load(tmp_path, "[amigrate]\n[myapp]\na = %(b)s\nb = x%(a)s\n")
     with pytest.raises(ConfigError) as caught:
@@ -390,6 +433,7 @@ script_location = "tenant_migrations"
 
 
 def test_pyproject_table_with_typed_values_lists_and_sub_tables(tmp_path: Path) -> None:
+    folders(tmp_path, "migrations/versions", "plugins/versions")
     config = load(tmp_path, PYPROJECT, name="pyproject.toml", environ={})
     path = tmp_path / "pyproject.toml"
     assert config.config_ini_section == "amigrate"
@@ -441,6 +485,20 @@ def test_pyproject_errors_name_the_table_and_line(tmp_path: Path) -> None:
         f"{tmp_path / 'pyproject.toml'}:3: unknown key 'scrpt_location' in [tool.amigrate]"
         " (did you mean 'script_location'?)"
     )
+
+
+def test_unknown_key_of_a_named_main_table_suggests_another_table(tmp_path: Path) -> None:
+    text = '[tool.amigrate.myapp]\nscript_location = "m"\nslack_webhook = "https://x"\n'
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text, name="pyproject.toml", section="myapp")
+    assert str(caught.value) == (
+        f"{tmp_path / 'pyproject.toml'}:3: unknown key 'slack_webhook' in"
+        " [tool.amigrate.myapp] (custom settings belong in a section of their own,"
+        " such as [tool.amigrate.settings])"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, "[myapp]\nslack_webhook = x\n", section="myapp")
+    assert str(caught.value).endswith("such as [settings])")
 
 
 def test_pyproject_a_list_where_one_value_belongs(tmp_path: Path) -> None:
@@ -516,6 +574,7 @@ def test_alembic_ini_with_hooks_and_several_version_folders(tmp_path: Path) -> N
         f"version_locations = %(here)s/bar{os.pathsep}%(here)s/alembic/versions",
     ).replace("# hooks = black\n# black.type", "hooks = black\nblack.type")
     text = text.replace("# black.entrypoint", "black.entrypoint")
+    folders(tmp_path, "bar", "alembic/versions")
     config = load(tmp_path, text, name="alembic.ini")
     assert config.version_locations == [tmp_path / "bar", tmp_path / "alembic" / "versions"]
     lines = (tmp_path / "alembic.ini").read_text().splitlines()
@@ -536,6 +595,7 @@ def test_alembic_ini_without_path_separator_follows_alembics_legacy_splitting(
         version_locations = a, b c
         prepend_sys_path = src:lib, tools
         """
+    folders(tmp_path / "alembic", "a", "b", "c")
     alembic = load(tmp_path / "alembic", text, name="alembic.ini")
     assert alembic.version_locations == [tmp_path / "alembic" / name for name in "abc"]
     assert alembic.prepend_sys_path == [
@@ -546,6 +606,7 @@ def test_alembic_ini_without_path_separator_follows_alembics_legacy_splitting(
 
 
 def test_version_path_separator_applies_to_version_locations_only(tmp_path: Path) -> None:
+    folders(tmp_path, "one", "two")
     config = load(
         tmp_path,
         """
@@ -559,6 +620,123 @@ def test_version_path_separator_applies_to_version_locations_only(tmp_path: Path
     )
     assert config.version_locations == [tmp_path / "one", tmp_path / "two"]
     assert config.prepend_sys_path == [str(tmp_path / "three;four")]
+
+
+# What `alembic init -t pyproject` splits between the two files (our own wording).
+SPLIT_ALEMBIC_INI = """
+[alembic]
+sqlalchemy.url = postgresql://app:pa$$w0rd@db/app
+truncate_slug_length = 12
+
+[loggers]
+keys = root
+"""
+
+TOOL_ALEMBIC = """
+[project]
+name = "shop"
+
+[tool.alembic]
+script_location = "%(here)s/alembic"
+file_template = "%%(year)d_%%(rev)s_%%(slug)s"
+prepend_sys_path = ["."]
+version_locations = ["%(here)s/alembic/versions", "%(here)s/plugins"]
+truncate_slug_length = 30
+recursive_version_locations = true
+
+[[tool.alembic.post_write_hooks]]
+name = "ruff"
+type = "module"
+module = "ruff"
+options = "check --fix REVISION_SCRIPT_FILENAME"
+
+[[tool.alembic.post_write_hooks]]
+name = "ruff"
+type = "exec"
+executable = "ruff"
+options = "format REVISION_SCRIPT_FILENAME"
+"""
+
+
+def test_alembic_ini_takes_the_settings_alembic_keeps_in_pyproject(tmp_path: Path) -> None:
+    pyproject = write(tmp_path, "pyproject.toml", TOOL_ALEMBIC)
+    folders(tmp_path, "alembic/versions", "plugins")
+    config = load(tmp_path, SPLIT_ALEMBIC_INI, name="alembic.ini")
+    assert config.script_location == tmp_path / "alembic"
+    assert config.file_template == "%(year)d_%(rev)s_%(slug)s"
+    assert config.prepend_sys_path == [str(tmp_path / ".")]
+    assert config.version_locations == [tmp_path / "alembic" / "versions", tmp_path / "plugins"]
+    assert config.recursive_version_locations is True
+    assert config.truncate_slug_length == 12  # the ini wins
+    assert config.sqlalchemy_url == "postgresql://app:pa$$w0rd@db/app"
+    assert config.location("script_location") == f"{pyproject}:5"
+    assert config.location("sqlalchemy.url") == f"{tmp_path / 'alembic.ini'}:2"
+    assert config.post_write_hooks == [
+        PostWriteHook(
+            "ruff",
+            "module",
+            {"module": "ruff", "options": "check --fix REVISION_SCRIPT_FILENAME"},
+            f"{pyproject}:14",
+        ),
+        PostWriteHook(  # Alembic runs both; our hooks need names of their own
+            "ruff-2",
+            "exec",
+            {"executable": "ruff", "options": "format REVISION_SCRIPT_FILENAME"},
+            f"{pyproject}:20",
+        ),
+    ]
+
+
+def test_alembic_ini_without_an_alembic_section_next_to_tool_alembic(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", TOOL_ALEMBIC)
+    config = load(tmp_path, "[loggers]\nkeys = root\n", name="alembic.ini")
+    assert config.config_ini_section == "alembic"
+    assert config.script_location == tmp_path / "alembic"
+
+
+def test_tool_alembic_is_read_for_alembic_files_only(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", TOOL_ALEMBIC)
+    text = SPLIT_ALEMBIC_INI.replace("[alembic]", "[amigrate]")
+    assert load(tmp_path, text).get_main_option("script_location") is None
+
+
+def test_the_ini_hooks_section_wins_over_tool_alembic_hooks(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", TOOL_ALEMBIC)
+    config = load(tmp_path, SPLIT_ALEMBIC_INI + "[post_write_hooks]\n", name="alembic.ini")
+    assert config.post_write_hooks == []
+    assert config.script_location == tmp_path / "alembic"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[tool.alembic]\nscrpt_location = "x"\n',
+            ":2: unknown key 'scrpt_location' in [tool.alembic] (did you mean 'script_location'?)",
+        ),
+        (
+            '[[tool.alembic.post_write_hooks]]\nname = "black"\ntype = "console_scripts"\n'
+            'entry_point = "black"\n',
+            ":4: unknown key 'black.entry_point' in [tool.alembic.post_write_hooks]"
+            " (did you mean 'black.entrypoint'?)",
+        ),
+        (
+            '[[tool.alembic.post_write_hooks]]\ntype = "exec"\n',
+            ":1: each [[tool.alembic.post_write_hooks]] table needs a name without spaces or"
+            ' commas (for example name = "ruff")',
+        ),
+        (
+            "[tool.alembic.post_write_hooks]\nhooks = ['ruff']\n",
+            ":1: post_write_hooks in [tool.alembic] must be an array of tables (write each hook"
+            ' as a [[tool.alembic.post_write_hooks]] table with name = "...")',
+        ),
+    ],
+)
+def test_mistakes_in_tool_alembic_point_at_pyproject(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    pyproject = write(tmp_path, "pyproject.toml", toml)
+    assert error_of(tmp_path, SPLIT_ALEMBIC_INI, name="alembic.ini") == f"{pyproject}{message}"
 
 
 @pytest.mark.parametrize(
@@ -578,15 +756,52 @@ def test_path_separator_names(tmp_path: Path, separator: str, value: str) -> Non
     text = f"[amigrate]\npath_separator = {separator}\nversion_locations = {value}\n"
     config = load(tmp_path, text)
     expected = ["a dir", "b"] if separator == "os" else ["a", "b"]
+    folders(tmp_path, *expected)
     assert config.version_locations == [tmp_path / name for name in expected]
 
 
 def test_amigrate_ini_splits_version_locations_on_commas_and_whitespace(tmp_path: Path) -> None:
+    folders(tmp_path, "a", "b", "c")
     config = load(
         tmp_path,
         "[amigrate]\nscript_location = m\nversion_locations = a, b\n    c\n",
     )
     assert config.version_locations == [tmp_path / "a", tmp_path / "b", tmp_path / "c"]
+
+
+def test_a_version_location_that_does_not_exist(tmp_path: Path) -> None:
+    folders(tmp_path, "versions")
+    config = load(tmp_path, "[amigrate]\nscript_location = m\nversion_locations = versions typo\n")
+    with pytest.raises(ConfigError) as caught:
+        _ = config.version_locations
+    assert str(caught.value) == (
+        f"{tmp_path / 'amigrate.ini'}:3: version location '{tmp_path / 'typo'}' does not exist"
+        " (create it, or fix version_locations)"
+    )
+
+
+def test_a_version_location_that_is_a_file(tmp_path: Path) -> None:
+    write(tmp_path, "versions.py", "")
+    config = load(tmp_path, "[amigrate]\n\nversion_locations = versions.py\n")
+    with pytest.raises(ConfigError) as caught:
+        _ = config.version_locations
+    assert str(caught.value) == (
+        f"{tmp_path / 'amigrate.ini'}:3: version location '{tmp_path / 'versions.py'}'"
+        " is a file (list folders only)"
+    )
+
+
+def test_the_default_version_location_may_be_missing(tmp_path: Path) -> None:
+    config = load(tmp_path, "[amigrate]\nscript_location = m\n")
+    assert config.version_locations == [tmp_path / "m" / "versions"]
+    assert not (tmp_path / "m" / "versions").exists()
+
+
+def test_a_version_location_listed_twice_is_read_once(tmp_path: Path) -> None:
+    folders(tmp_path, "a/versions", "b")
+    text = "[amigrate]\nversion_locations = a/versions, b, a/versions/, %(here)s/a/../b\n"
+    config = load(tmp_path, text)
+    assert config.version_locations == [tmp_path / "a" / "versions", tmp_path / "b"]
 
 
 # -- choosing the main section ------------------------------------------------------------
@@ -634,6 +849,12 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         Config(tmp_path / "nope.ini")
     assert str(caught.value) == f"config file not found: {tmp_path / 'nope.ini'}"
+
+
+def test_a_directory_given_as_the_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.discover(tmp_path, file=".", environ={})
+    assert str(caught.value) == f"config file '{tmp_path}' is a directory"
 
 
 # -- checks on load -----------------------------------------------------------------------
@@ -692,6 +913,11 @@ def test_settings_of_a_hook_not_listed_are_a_disabled_hook(tmp_path: Path) -> No
             "black.entry_point = black",
             "unknown key 'black.entry_point' in [post_write_hooks]"
             " (did you mean 'black.entrypoint'?)",
+        ),
+        (
+            "type = exec",
+            "unknown key 'type' in [post_write_hooks] (a hook's settings are NAME.type,"
+            " NAME.entrypoint, NAME.executable, NAME.module, NAME.options, NAME.cwd)",
         ),
         (
             "colour = never",

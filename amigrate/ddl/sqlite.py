@@ -1,0 +1,119 @@
+"""SQLite: transactional DDL under amigrate's control, and what ALTER TABLE cannot do.
+
+SQLite runs DDL inside transactions, but the ``sqlite3`` driver (and ``aiosqlite`` on top
+of it) decides on its own when to BEGIN and never does so before DDL. `use_explicit_begin`
+takes that decision away from the driver, so a failing revision's DDL rolls back with it.
+
+``ALTER TABLE ... ADD COLUMN`` accepts column constraints only: a new column's foreign key
+and CHECK constraints are written inline; a UNIQUE constraint needs batch mode.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.schema import CheckConstraint, ForeignKeyConstraint
+
+from amigrate.ddl.elements import foreign_key_target
+from amigrate.ddl.impl import DefaultImpl
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
+    from sqlalchemy.schema import Column, Constraint
+
+_BATCH_HINT = "use batch_alter_table, which recreates the table"
+
+
+class SQLiteImpl(DefaultImpl):
+    """SQLite, with DDL run inside transactions (unlike Alembic's SQLite support)."""
+
+    dialect_name = "sqlite"
+    transactional_ddl = True
+
+    @classmethod
+    def enable_transactional_ddl(cls, target: Engine | Connection) -> None:
+        use_explicit_begin(target)
+
+    def column_constraints(
+        self, column: Column[Any], constraints: Sequence[Constraint]
+    ) -> tuple[list[Constraint], list[Constraint]]:
+        """Foreign keys and CHECKs go inline; anything else cannot be added here."""
+        inline_kinds = (ForeignKeyConstraint, CheckConstraint)
+        inline: list[Constraint] = [c for c in constraints if isinstance(c, inline_kinds)]
+        separate: list[Constraint] = [c for c in constraints if not isinstance(c, inline_kinds)]
+        return inline, separate
+
+    def check_add_column(
+        self,
+        table_name: str,
+        column: Column[Any],
+        *,
+        if_not_exists: bool,
+        separate: Sequence[Constraint],
+    ) -> None:
+        if if_not_exists:
+            raise self.unsupported(
+                "add a column with IF NOT EXISTS", hint="SQLite has no such syntax"
+            )
+        if separate:
+            raise self.unsupported(
+                f"add a UNIQUE constraint with column {column.name!r} to an existing table",
+                hint=f"an index (index=True, unique=True) does the same job; or {_BATCH_HINT}",
+            )
+        for fk in column.foreign_keys:
+            if foreign_key_target(fk)[0] != column.table.schema:
+                raise self.unsupported(
+                    f"reference a table in another schema from column {column.name!r}",
+                    hint="a SQLite foreign key points at a table of the same database",
+                )
+
+    def drop_column(
+        self,
+        table_name: str,
+        column_name: str,
+        schema: str | None = None,
+        *,
+        if_exists: bool = False,
+    ) -> None:
+        if if_exists:
+            raise self.unsupported("drop a column with IF EXISTS", hint="SQLite has no such syntax")
+        super().drop_column(table_name, column_name, schema)
+
+
+def use_explicit_begin(target: Engine | Connection, statement: str = "BEGIN") -> None:
+    """Make SQLAlchemy emit ``statement`` at each transaction start instead of the driver.
+
+    ``target`` is an ``Engine`` (for an ``AsyncEngine``, its ``sync_engine``) whose new
+    connections are set up this way, or a ``Connection`` not yet in a transaction.
+    ``statement`` may be ``BEGIN IMMEDIATE`` to take the write lock up front.
+    """
+
+    def begin(connection: Connection) -> None:
+        connection.exec_driver_sql(statement)
+
+    if isinstance(target, Connection):
+        if target.in_transaction():
+            raise ValueError("the connection is already in a transaction")
+        _driver_autocommit(target.connection.dbapi_connection)
+    else:
+
+        def connect(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+            _driver_autocommit(dbapi_connection)
+
+        event.listen(target, "connect", connect)
+    event.listen(target, "begin", begin)
+
+
+def _driver_autocommit(dbapi_connection: DBAPIConnection | None) -> None:
+    """Stop the driver from issuing BEGIN/COMMIT behind SQLAlchemy's back."""
+    cast("Any", dbapi_connection).isolation_level = None
+
+
+Impl = SQLiteImpl
+
+__all__ = ["Impl", "SQLiteImpl", "use_explicit_begin"]
