@@ -74,11 +74,16 @@ class ConnectionSink:
         *,
         execution_options: Mapping[str, Any] | None = None,
     ) -> Result[Any]:
-        """Run ``statement``; a plain string goes to the driver as it is."""
+        """Run ``statement``; a plain string goes to the driver as it is.
+
+        Without parameters the driver is told there are none (SQLAlchemy's
+        ``no_parameters``), so a ``%`` in the string is not read as a placeholder.
+        """
         if isinstance(statement, str):
-            return self.connection.exec_driver_sql(
-                statement, parameters, execution_options=execution_options
-            )
+            options = dict(execution_options or {})
+            if parameters is None:
+                options.setdefault("no_parameters", True)
+            return self.connection.exec_driver_sql(statement, parameters, execution_options=options)
         return self.connection.execute(statement, parameters, execution_options=execution_options)
 
 

@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from amigrate.ddl.sink import ScriptSink
 from amigrate.errors import ConfigError, MigrationFailedError
 from amigrate.runtime import current
 from amigrate.runtime.failures import migration_failure
+from amigrate.runtime.steps import StampPlan
 from amigrate.runtime.versions import VersionTable
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection, Dialect, RootTransaction
 
-    from amigrate.runtime.steps import MigrationStep, StampPlan
+    from amigrate.runtime.steps import MigrationStep
 
     Work = Callable[[tuple[str, ...], "MigrationContext"], "Sequence[MigrationStep] | StampPlan"]
 
@@ -56,7 +58,7 @@ class MigrationContext:
         self, dialect: Dialect, connection: Connection | None, options: MigrationOptions
     ) -> None:
         from amigrate.ddl import impl_for
-        from amigrate.ddl.sink import ConnectionSink, ScriptSink
+        from amigrate.ddl.sink import ConnectionSink
 
         self.dialect = dialect
         self.connection = connection
@@ -126,7 +128,7 @@ class MigrationContext:
         heads = self.get_current_heads()
         plan = work(heads, self)
         self._end_autobegun()
-        if not isinstance(plan, list | tuple):
+        if isinstance(plan, StampPlan):
             self._stamp(plan, heads)
             return
         need_table = not heads
@@ -141,7 +143,7 @@ class MigrationContext:
         from amigrate.operations.base import Operations
 
         started = time.perf_counter()
-        if self.as_sql:
+        if isinstance(self.impl.sink, ScriptSink):
             self.impl.sink.comment(f"Running {step.description}")
         path = step.revision.path or ""
         module = script_loader(path)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from amigrate.script.revision import Revision, RevisionMap
 
 _RELATIVE = re.compile(r"[+-]\d+")
+_STEPS_DOWN = re.compile(r"(.*?)-(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +180,18 @@ def _targets(
 
     ``base`` and ``X@base`` name the state below revisions rather than revisions: the second
     item is then ``()`` (below everything) or X's lowest revisions; otherwise it is None.
+    Stepping down to base (``-2``, ``label@-1``) is below the last revision stepped over,
+    not below everything: other roots stay.
     """
     text = target.strip()
     if text.endswith("@base"):
         return (), graph.resolve(text, current=rows)
     ids = graph.resolve(text, current=rows)
-    return ids, (None if ids else ())
+    if ids:
+        return ids, None
+    if (m := _STEPS_DOWN.fullmatch(text)) and int(m[2]) > 0:
+        return (), graph.resolve(f"{m[1]}-{int(m[2]) - 1}", current=rows)
+    return (), ()
 
 
 def _steps(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import CursorResult
+
 from amigrate.errors import MigrationFailedError
 
 if TYPE_CHECKING:
@@ -67,7 +69,11 @@ class VersionTable:
             else:
                 statement = self.table.delete().where(column == change.old)
             result = self.impl.execute(statement)
-            if change.kind != "insert" and result is not None and result.rowcount != 1:
+            if (
+                change.kind != "insert"
+                and isinstance(result, CursorResult)
+                and result.rowcount != 1
+            ):
                 raise MigrationFailedError(
                     f"the version table {self.display_name} has no row {change.old!r} to "
                     f"{change.kind}; another process may be migrating this database",

@@ -410,3 +410,24 @@ def test_connection_sink_passes_plain_strings_to_the_driver_as_they_are(backend:
         result = op.impl.sink.execute("SELECT '100%'")
 
         assert result is not None and result.scalar_one() == "100%"
+
+
+async def test_operations_run_on_async_drivers_through_run_sync(backend: Backend) -> None:
+    def migrate(connection: sa.Connection) -> list[Any]:
+        op = operations_on(connection)
+        table = op.create_table("item", sa.Column("id", sa.Integer), sa.Column("note", sa.Text))
+        op.add_column("item", sa.Column("qty", sa.Integer, index=True))
+        op.bulk_insert(table, [{"id": 1, "note": "a"}, {"id": 2, "note": "b"}])
+        op.execute("UPDATE item SET note = '100%' WHERE id = 2")
+        op.impl.sink.execute("UPDATE item SET qty = 7")
+        return list(connection.execute(sa.text("SELECT id, note, qty FROM item ORDER BY id")))
+
+    engine = create_async_engine(backend.async_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            rows = await connection.run_sync(migrate)
+    finally:
+        await engine.dispose()
+
+    assert [tuple(row) for row in rows] == [(1, "a", 7), (2, "100%", 7)]
+    assert await backend.tables() == {"item"}

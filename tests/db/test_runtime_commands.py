@@ -81,7 +81,9 @@ async def test_branches_and_merge_rows(env: MigrationEnv, backend: Backend) -> N
     env.add_revision("m4", ("b2", "c3"))
     await command.upgrade(env.config, "heads")
     assert await env.version_rows() == ["m4"]
-    await command.downgrade(env.config, "-1")
+    with pytest.raises(RevisionError, match="'m4' is a merge point"):
+        await command.downgrade(env.config, "-1")  # as in Alembic: which parent?
+    await command.downgrade(env.config, "b2")
     assert await env.version_rows() == ["b2", "c3"]
 
 

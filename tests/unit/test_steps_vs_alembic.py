@@ -24,6 +24,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from alembic import command as alembic_command
@@ -31,7 +32,7 @@ from alembic.config import Config
 from hypothesis import currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from amigrate.errors import NotAncestorError, RevisionError
+from amigrate.errors import AmbiguousRevisionError, NotAncestorError, RevisionError
 from amigrate.runtime.steps import (
     MigrationStep,
     VersionChange,
@@ -42,6 +43,9 @@ from amigrate.runtime.steps import (
 )
 from amigrate.runtime.versions_plan import VersionRows, apply_changes
 from amigrate.script.revision import Revision, RevisionMap
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 SETTINGS = settings(max_examples=1500, deadline=None)
 
@@ -159,6 +163,23 @@ class AlembicProject:
         finally:
             connection.close()
 
+    def set_rows(self, rows: Iterable[str]) -> None:
+        """Write the version table directly: after Alembic went astray (D3, D6), the next
+        command starts from the same rows on both sides."""
+        connection = sqlite3.connect(self.root / "db.sqlite")
+        try:
+            with connection:
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) "
+                    "NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                )
+                connection.execute("DELETE FROM alembic_version")
+                connection.executemany(
+                    "INSERT INTO alembic_version VALUES (?)", [(row,) for row in rows]
+                )
+        finally:
+            connection.close()
+
     def run(self, name: str, target: str) -> list[AlembicStep]:
         """Run ``alembic <name> <target>`` online; the steps with their version changes."""
         log: list[tuple[object, ...]] = []
@@ -245,10 +266,10 @@ def commands(graph: RevisionMap, rows: tuple[str, ...]) -> st.SearchStrategy[tup
     ids = sorted(graph.revisions)
     applied = sorted(graph.ancestors(rows)) or ids
     labels = sorted(graph.labels)
-    up = st.sampled_from([*ids, "heads", *(f"{label}@head" for label in labels)])
+    up = st.sampled_from([*ids, "heads", "+1", "+2", *(f"{label}@head" for label in labels), *(f"{label}@+1" for label in labels)])
     down = st.one_of(
         st.sampled_from(applied),
-        st.sampled_from([*ids, "base", *(f"{label}@base" for label in labels)]),
+        st.sampled_from([*ids, "base", "-1", "-2", *(f"{label}@base" for label in labels), *(f"{label}@-1" for label in labels)]),
     )
     stamp = st.sampled_from([*ids, "heads", "base"])
     return st.one_of(
@@ -279,7 +300,8 @@ def kinds(changes: list[VersionChange] | tuple[VersionChange, ...]) -> Counter[s
 def check_steps_in_alembic_order(
     graph: RevisionMap, start: set[str], theirs: list[AlembicStep], ours: list[MigrationStep]
 ) -> None:
-    """Our rules, replayed in Alembic's order, leave Alembic's rows after each step."""
+    """The same revisions run, and our rules, replayed in Alembic's order, leave Alembic's
+    rows after each step, using the same kinds of statement."""
     assert Counter((s.revision.revision, s.is_upgrade) for s in ours) == Counter(
         (s.revision, s.is_upgrade) for s in theirs
     )
@@ -328,6 +350,7 @@ def compare_command(
     """Run one command both ways; return our rows after it."""
     ours = run_ours(graph, rows, name, target)
     before = project.rows()
+    assert before == set(rows)
     try:
         theirs: list[AlembicStep] | Exception = project.run(name, target)
     except Exception as error:  # Alembic's CommandError, or a crash on an odd state
@@ -336,31 +359,57 @@ def compare_command(
     applied = graph.ancestors(rows)
 
     if isinstance(ours, RevisionError):
-        note(f"{name}: both refuse" if isinstance(theirs, Exception) else "D1")
-        if not isinstance(theirs, Exception):
+        if isinstance(theirs, Exception):
+            note(f"{name}: both refuse")
+        elif isinstance(ours, NotAncestorError):
             # D1: upgrading to a revision below the current one is a no-op in Alembic and an
             # error here (a downgrade's job).
-            assert name == "upgrade" and isinstance(ours, NotAncestorError), ours
-            assert "use downgrade" in str(ours)
+            note("D1")
+            assert name == "upgrade" and "use downgrade" in str(ours), ours
             assert theirs == [] and after == before
+        else:
+            # D7: stepping down ('-1') from several rows names no single revision; Alembic
+            # warns ("will be disallowed in a future release") and picks one.
+            note("D7")
+            assert isinstance(ours, AmbiguousRevisionError) and target.startswith("-"), ours
+            assert len(rows) > 1
+            project.set_rows(rows)
         return rows
     if isinstance(theirs, Exception):
-        # D2: downgrading to a revision the database has only as another revision's
-        # dependency is "Nothing to drop" in Alembic; here the database is already there.
-        note("D2")
-        assert name == "downgrade" and ours == [], theirs
-        assert target in applied and target not in rows
-        return rows
+        if name == "downgrade":
+            # D2: downgrading to a revision the database has only as another revision's
+            # dependency is "Nothing to drop" in Alembic; here the database is already there.
+            note("D2")
+            assert ours == [] and target in applied and target not in rows, theirs
+            return rows
+        # D8: stepping up ('+1') from several rows, when only one of them is not a head,
+        # steps from that one here; Alembic refuses ("Ambiguous upgrade from multiple
+        # current revisions").
+        note("D8")
+        assert name == "upgrade" and target.startswith("+") and len(rows) > 1, theirs
+        assert "Ambiguous upgrade" in str(theirs)
+        assert isinstance(ours, list)
+        new_rows = replay(rows, ours)
+        project.set_rows(new_rows)
+        return new_rows
     if isinstance(ours, tuple):  # a stamp
         note("stamp")
-        assert set(ours) == after
+        if after != set(ours):
+            # D6: stamping several revisions at once, Alembic replaces every row on the line
+            # of *any* of them at each one, so unrelated rows vanish. Here each destination
+            # replaces only the rows on its own line.
+            note("D6")
+            assert len(graph.resolve(target)) > 1
+            assert after < set(ours) and set(ours) - after <= before
+            project.set_rows(ours)
         return ours
     note(f"{name}: {'some' if ours else 'no'} steps")
     new_rows = replay(rows, ours)
     check_steps_in_alembic_order(graph, before, theirs, ours)
-    assert graph.ancestors(after) == graph.ancestors(new_rows)
-    assert topmost(graph, after) == set(new_rows)
     assert set(new_rows) == topmost(graph, set(new_rows))
+    if after != set(new_rows):  # D3, checked step by step above
+        assert topmost(graph, after) == set(new_rows)
+        project.set_rows(new_rows)
     return new_rows
 
 
