@@ -12,6 +12,7 @@
      │    └── NotAncestorError       a range or walk whose ends are not in line
      ├── ConnectionFailedError       the database cannot be reached (URL masked)
      ├── MigrationFailedError        a revision failed; the driver error is __cause__
+ ├── UnsupportedOperationError   an operation the database (dialect) cannot do
      ├── LockTimeoutError            the migration lock was not granted in time
      ├── NoActiveMigrationError      `op` / `context` used outside a migration
      ├── DatabaseNotAtHeadError      the database is behind the scripts
@@ -100,6 +101,10 @@ class MigrationFailedError(AmigrateError):
         self.statement = statement
 
 
+class UnsupportedOperationError(AmigrateError):
+    """An operation the dialect cannot perform; raised before anything runs."""
+
+
 class LockTimeoutError(AmigrateError):
     """Another migrator held the migration lock for longer than the timeout."""
 
@@ -143,4 +148,5 @@ __all__ = [
     "RevisionError",
     "ScriptError",
     "UnknownRevisionError",
+    "UnsupportedOperationError",
 ]

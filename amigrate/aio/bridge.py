@@ -8,7 +8,9 @@ connection.run_sync(fn)``: the real ``AsyncConnection`` for async drivers, or a
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 from typing import TYPE_CHECKING, Any
 
 from amigrate.aio.engines import (
@@ -20,7 +22,7 @@ from amigrate.aio.engines import (
 from amigrate.errors import AmigrateError, ScriptError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy.engine import Connection, Engine
 
@@ -121,3 +123,43 @@ class Connector:
             return engine.connect()
         except Exception as exc:
             raise connection_failed(str(engine.url), exc) from exc
+
+
+class StepGuard:
+    """Lets cancelling ``await upgrade()`` stop the run between revisions, never inside one.
+
+    Each step runs shielded from cancellation (its transaction commits or rolls back whole);
+    between steps the guard checks whether the awaiting task was cancelled. Works for the
+    sync core in ``AsyncConnection.run_sync`` (a greenlet in the caller's loop) and in anyio
+    worker threads; elsewhere (a legacy env.py's own ``asyncio.run``) it does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.loop_thread = threading.get_ident()
+
+    def _in_callers_greenlet(self) -> bool:
+        from sqlalchemy.util.concurrency import in_greenlet
+
+        return threading.get_ident() == self.loop_thread and in_greenlet()
+
+    def check(self) -> None:
+        import anyio.from_thread
+        import anyio.lowlevel
+
+        if self._in_callers_greenlet():
+            from sqlalchemy.util.concurrency import await_only
+
+            await_only(anyio.lowlevel.checkpoint_if_cancelled())
+        elif threading.get_ident() != self.loop_thread:
+            with contextlib.suppress(RuntimeError):  # not an anyio worker thread
+                anyio.from_thread.check_cancelled()
+
+    @contextlib.contextmanager
+    def shield(self) -> Iterator[None]:
+        if not self._in_callers_greenlet():
+            yield
+            return
+        import anyio
+
+        with anyio.CancelScope(shield=True):
+            yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from amigrate.aio.bridge import Connector
+from amigrate.aio.bridge import Connector, StepGuard
 from amigrate.aio.envscript import run_environment
 from amigrate.runtime.environment import EnvironmentContext
 
@@ -45,6 +45,7 @@ async def run_command(
         tag=tag,
         output_buffer=output_buffer,
         connector=lambda env: Connector(env, source),
+        step_guard=StepGuard(),
     )
     await run_environment(env)
     return env

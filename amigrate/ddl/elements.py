@@ -81,9 +81,13 @@ class RenameTable(AlterTable):
 
 
 class InlineLiteral(BindParameter[Any]):
-    """A value that is always written into the SQL text, online and offline alike."""
+    """A value that is always written into the SQL text, online and offline alike.
 
-    inherit_cache = True
+    Not cacheable: SQLAlchemy's statement cache keys leave bound values out, so a cached
+    compilation would repeat the first value written into the SQL.
+    """
+
+    inherit_cache = False
 
     def __init__(self, value: Any, type_: TypeEngine[Any] | type[TypeEngine[Any]] | None = None):
         super().__init__(None, value, type_=type_, unique=True)

@@ -32,7 +32,7 @@ from sqlalchemy.schema import (
 from sqlalchemy.sql.elements import ClauseElement
 
 from amigrate.ddl.elements import AddColumn, DropColumn, InlineLiteral, RenameTable, should_create
-from amigrate.errors import AmigrateError
+from amigrate.errors import UnsupportedOperationError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect, Engine, Result
@@ -146,7 +146,8 @@ class DefaultImpl:
 
         ``column`` may be attached to a throwaway table holding just this column (that is
         how ``unique=True``, ``index=True`` and foreign keys become constraints and indexes);
-        an unattached column gets such a table here.
+        an unattached column gets such a table here. Foreign key targets must resolve:
+        ``operations/schemaobj.py`` adds stub tables for them.
         """
         table = _owning_table(table_name, column, schema)
         inline, separate = self.column_constraints(
@@ -263,9 +264,9 @@ class DefaultImpl:
             if getattr(constraint, "comment", None) and isinstance(constraint.name, str):
                 self._exec(set_constraint_comment(constraint))
 
-    def unsupported(self, what: str, hint: str | None = None) -> AmigrateError:
+    def unsupported(self, what: str, hint: str | None = None) -> UnsupportedOperationError:
         """The error for an operation this dialect cannot do (raised before anything runs)."""
-        return AmigrateError(f"{self.dialect.name} cannot {what}", hint=hint)
+        return UnsupportedOperationError(f"{self.dialect.name} cannot {what}", hint=hint)
 
 
 def _owning_table(table_name: str, column: Column[Any], schema: str | None) -> Table:

@@ -50,6 +50,7 @@ class EnvironmentContext:
         output_buffer: TextIO | None = None,
         database: str | None = None,
         connector: Any = None,
+        step_guard: Any = None,
     ) -> None:
         self.config = config
         self.script = script
@@ -61,6 +62,7 @@ class EnvironmentContext:
         self.output_buffer = output_buffer
         self.database = database
         self.connector = connector
+        self.step_guard = step_guard
         self.migrations_ran = False
         self._migration_context: MigrationContext | None = None
         self._modules: dict[str, ModuleType] = {}
@@ -137,6 +139,7 @@ class EnvironmentContext:
             tag=chosen.pop("tag", None) or self.tag,
             output_buffer=chosen.pop("output_buffer", None) or self.output_buffer,
             function_name=f"upgrade_{self.database}" if self.database else None,
+            step_guard=self.step_guard,
             extra=options,
             **chosen,
         )

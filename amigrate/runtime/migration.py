@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection, Dialect, RootTransaction
 
+    from amigrate.operations.base import Operations
     from amigrate.runtime.steps import MigrationStep
 
     Work = Callable[[tuple[str, ...], "MigrationContext"], "Sequence[MigrationStep] | StampPlan"]
@@ -48,6 +49,7 @@ class MigrationOptions:
     tag: str | None = None
     target_metadata: Any = None
     function_name: str | None = None  # "upgrade_engine1" for multidb; default upgrade/downgrade
+    step_guard: Any = None  # cancellation between steps only (see aio.bridge.StepGuard)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,10 +98,9 @@ class MigrationContext:
                 "context.configure() needs connection=, url= or dialect_name=",
                 hint="offline mode (--sql) reads sqlalchemy.url for the dialect",
             )
-        from sqlalchemy.engine import make_url
+        from amigrate.ddl.sink import offline_dialect
 
-        parsed = make_url(url if url is not None else f"{dialect_name}://")
-        dialect = parsed.get_dialect()(**(dialect_opts or {}))
+        dialect = offline_dialect(url or f"{dialect_name}://", **(dialect_opts or {}))
         return cls(dialect, None, options)
 
     # -- reading ------------------------------------------------------------------------
@@ -132,16 +133,17 @@ class MigrationContext:
             self._stamp(plan, heads)
             return
         need_table = not heads
+        guard = self.opts.step_guard
         for step in plan:
-            with self._step_transaction():
+            if guard is not None:
+                guard.check()
+            with guard.shield() if guard else contextlib.nullcontext(), self._step_transaction():
                 if need_table:
                     self._ensure_version_table()
                     need_table = False
                 self._run_step(step, script_loader)
 
     def _run_step(self, step: MigrationStep, script_loader: Callable[[str], ModuleType]) -> None:
-        from amigrate.operations.base import Operations
-
         started = time.perf_counter()
         if isinstance(self.impl.sink, ScriptSink):
             self.impl.sink.comment(f"Running {step.description}")
@@ -157,7 +159,7 @@ class MigrationContext:
                 revision=step.revision.revision,
                 location=path,
             )
-        token = current.active_operations.set(Operations(self.impl, context=self))
+        token = current.active_operations.set(self.operations())
         try:
             function()
             self.versions.apply(step.changes)
@@ -169,6 +171,15 @@ class MigrationContext:
             current.active_operations.reset(token)
         elapsed = (time.perf_counter() - started) * 1000
         log.info("Running %s (%d ms)", step.description, elapsed)
+
+    def operations(self) -> Operations:
+        """The ``op`` of this run (offline, ``get_bind()`` gives a bind that writes SQL)."""
+        from amigrate.operations.base import Operations
+
+        metadata = self.opts.target_metadata
+        convention = getattr(metadata, "naming_convention", None)
+        bind: Any = self.connection if self.connection is not None else self.impl.sink.ddl_bind
+        return Operations(self.impl, context=self, bind=bind, naming_convention=convention)
 
     def _stamp(self, plan: StampPlan, heads: tuple[str, ...]) -> None:
         with self._step_transaction():

@@ -168,3 +168,18 @@ def test_offline_dialect_takes_names_and_urls() -> None:
     assert offline_dialect("postgresql").paramstyle == "named"
     assert offline_dialect("postgresql+asyncpg://u@h/db").driver == "asyncpg"
     assert offline_dialect("sqlite", paramstyle="qmark").paramstyle == "qmark"
+
+
+def test_inline_literal_is_not_cached_with_its_first_value() -> None:
+    engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
+    table = sa.table("t", sa.column("name", sa.String))
+    seen = []
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (name VARCHAR)")
+        connection.exec_driver_sql("INSERT INTO t VALUES ('z')")
+        for value in ["a", "b"]:
+            connection.execute(table.update().values(name=InlineLiteral(value)))
+            seen.append(connection.execute(sa.select(table.c.name)).scalar_one())
+    engine.dispose()
+
+    assert seen == ["a", "b"]
