@@ -301,6 +301,8 @@ class MigrationContext:
             yield
         finally:
             if options_changed and self.connection is not None:
+                if self.connection.in_transaction():  # SQLAlchemy's bookkeeping, even here
+                    self.connection.commit()
                 level = self.connection.default_isolation_level
                 self.connection.execution_options(isolation_level=level)
             if in_transaction:

@@ -2,13 +2,14 @@
 
 Pure (no database, no SQLAlchemy), so the plan is computed once per command, shared by
 every database of a many-database run, and tested against Alembic without a server. The
-rules follow Alembic's, except where Alembic is inconsistent; those places say so.
+rules follow Alembic's; where Alembic is inconsistent, the docstrings below say so.
 
 - Upgrading to T applies every ancestor of T (down_revision and depends_on) that the rows do
   not already imply, parents first.
-- Downgrading to T unapplies the applied revisions above T's children, children first;
-  ``base`` unapplies everything, ``X@base`` everything from X's lowest revision up.
-  Lines of history that do not lead to T stay as they are.
+- Downgrading to T unapplies the applied revisions above T's children, children first.
+  ``base`` unapplies everything, ``X@base`` everything from X's lowest revision up. Lines of
+  history that do not lead to T stay; so do other branches when the target is scoped to one
+  (``label@...``, ``-N``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from amigrate.script.revision import Revision, RevisionMap
 
 _RELATIVE = re.compile(r"[+-]\d+")
+_BRANCH_STEP = re.compile(r"([^@]+)@[+-]\d+")
 _STEPS_DOWN = re.compile(r"(.*?)-(\d+)")
 
 
@@ -80,31 +82,39 @@ def current_heads_valid(graph: RevisionMap, current: Iterable[str]) -> None:
 
 
 def plan_upgrade(graph: RevisionMap, current: Sequence[str], target: str) -> list[MigrationStep]:
-    """The steps that take a database at ``current`` up to ``target``."""
-    rows = _known(graph, current)
-    targets, below_targets = _targets(graph, target, rows)
-    keeper = VersionRows(graph, rows)
-    wanted = graph.ancestors(targets) - keeper.applied
+    """The steps that take a database at ``current`` up to ``target``.
+
+    A target the database is already past is an error (Alembic does nothing), since only a
+    downgrade goes down.
+    """
+    keeper = VersionRows(graph, _known(graph, current))
+    goal = _Target.read(graph, target, keeper.snapshot(), keeper.applied)
+    wanted = graph.ancestors(goal.ids) - keeper.applied
     if not wanted:
-        _refuse_below(graph, target, targets, below_targets, keeper)
+        _refuse_below(graph, goal, keeper)
         return []
-    order = [rev for rev in reversed(graph.walk(targets)) if rev.revision in wanted]
+    order = [rev for rev in reversed(graph.walk(goal.ids)) if rev.revision in wanted]
     return _steps(keeper, order, is_upgrade=True)
 
 
 def plan_downgrade(graph: RevisionMap, current: Sequence[str], target: str) -> list[MigrationStep]:
-    """The steps that take a database at ``current`` down to ``target``."""
+    """The steps that take a database at ``current`` down to ``target``.
+
+    A target applied only because another branch depends on it needs no step (Alembic
+    refuses: "Nothing to drop").
+    """
     rows = _known(graph, current)
-    targets, below_targets = _targets(graph, target, rows)
     keeper = VersionRows(graph, rows)
-    if below_targets == ():
-        doomed = set(keeper.applied)
-    elif below_targets is not None:  # X@base: X's lowest revisions go as well
-        doomed = graph.descendants(below_targets) & keeper.applied
+    goal = _Target.read(graph, target, rows, keeper.applied)
+    if goal.below is not None:
+        lowest = goal.below or graph.bases
+        doomed = graph.descendants(lowest) & keeper.applied
     else:
-        _refuse_not_below(graph, target, targets, keeper)
-        doomed = graph.descendants(_children_towards(graph, target, targets, rows))
-        doomed &= keeper.applied
+        _refuse_not_below(graph, goal, keeper)
+        children = [child for rev_id in goal.ids for child in graph.children(rev_id)]
+        if goal.line is not None:
+            children = [child for child in children if child in goal.line]
+        doomed = graph.descendants(children) & keeper.applied
     order = [rev for rev in graph.walk(rows) if rev.revision in doomed]
     return _steps(keeper, order, is_upgrade=False)
 
@@ -123,17 +133,15 @@ def plan_stamp(
     rows = tuple(dict.fromkeys(current))
     if not purge:
         _known(graph, rows)
-    resolvable = all(row in graph for row in rows)
-    dests, below = _stamp_destinations(graph, targets, rows if resolvable else None)
+    known = all(row in graph for row in rows)
+    dests, below = _stamp_destinations(graph, targets, rows if known else None)
     start = rows
     changes: tuple[VersionChange, ...] = ()
     if purge:
-        changes = tuple(VersionChange("delete", old=row) for row in rows)
-        start = ()
+        changes, start = tuple(VersionChange("delete", old=row) for row in rows), ()
     if below is not None:
         cleared = unstamp_changes(graph, start, below or None)
-        changes += cleared
-        start = apply_changes(start, cleared)
+        changes, start = changes + cleared, apply_changes(start, cleared)
     changes += stamp_changes(graph, start, dests)
     return StampPlan(changes, tuple(sorted(rows)), apply_changes(rows, changes))
 
@@ -147,16 +155,15 @@ def plan_range_for_sql(
     B, since no database says where to start. A relative start counts from the end:
     ``-2:head`` starts two below head.
     """
-    if start is not None and not start.strip():
-        start = None
-    if start is None and not is_upgrade:
+    start = (start or "").strip()
+    if not start and not is_upgrade:
         raise RevisionError(
             "downgrade --sql needs a range START:END",
             hint="offline mode cannot read the database's revision, e.g. 'head:base'",
         )
-    if start is None:
+    if not start:
         rows: tuple[str, ...] = ()
-    elif _RELATIVE.fullmatch(start.strip()):
+    elif _RELATIVE.fullmatch(start):
         rows = graph.resolve_range(f"{start}:{end}")[0] or ()
     else:
         rows = graph.resolve(start)
@@ -164,34 +171,111 @@ def plan_range_for_sql(
     return planner(graph, rows, end)
 
 
-# -- helpers ---------------------------------------------------------------------------------
+# -- targets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a target expression means for a plan.
+
+    ``ids``: the revisions it names. ``below``: for targets that name the state *below*
+    revisions (``base``, ``X@base``, stepping down past a root), the lowest revisions that
+    must go, ``()`` meaning every root; otherwise None. ``line``: for targets scoped to one
+    line of history (``label@...``, ``-N``), the revisions on that line, so a downgrade leaves
+    the other children of the target alone (as Alembic's branch filter does).
+    """
+
+    text: str
+    ids: tuple[str, ...]
+    below: tuple[str, ...] | None
+    line: set[str] | None
+
+    @classmethod
+    def read(
+        cls, graph: RevisionMap, target: str, rows: tuple[str, ...] | None, applied: set[str]
+    ) -> _Target:
+        text = target.strip()
+        current = _current_for(graph, text, rows, applied)
+        if text.endswith("@base"):
+            return cls(text, (), graph.resolve(text, current=current), None)
+        ids = graph.resolve(text, current=current)
+        below: tuple[str, ...] | None = None
+        if not ids:  # base, or stepped down to it: below the last revision stepped over
+            m = _STEPS_DOWN.fullmatch(text)
+            last = f"{m[1]}-{int(m[2]) - 1}" if m and int(m[2]) > 0 else None
+            below = graph.resolve(last, current=current) if last else ()
+        return cls(text, ids, below, _line(graph, text, current))
+
+    def shown(self) -> str:
+        """As typed, with the ids it means when they differ: ``'-1' (b2)``."""
+        if not self.ids or self.ids == (self.text,):
+            return repr(self.text)
+        return f"{self.text!r} ({', '.join(self.ids)})"
+
+
+def _current_for(
+    graph: RevisionMap, text: str, rows: tuple[str, ...] | None, applied: set[str]
+) -> tuple[str, ...] | None:
+    """The current revisions ``text`` counts from: the rows, and for ``label@+N`` on a branch
+    no row is on, the branch's topmost applied revisions (applied as a dependency of another
+    branch), so ``+1`` steps above them as Alembic does, instead of re-running the first."""
+    m = _BRANCH_STEP.fullmatch(text)
+    if rows is None or not m or m[1] not in graph.labels:
+        return rows
+    members = graph.branch_revisions(m[1])
+    if any(row in members for row in rows):
+        return rows
+    held = members & applied
+    tops = [rev for rev in held if not any(child in held for child in graph.children(rev))]
+    return rows + graph.ordered(tops)
+
+
+def _line(graph: RevisionMap, text: str, current: tuple[str, ...] | None) -> set[str] | None:
+    """The line of history a ``label@...`` or ``-N`` target steps along, else None."""
+    label = text.partition("@")[0] if "@" in text else None
+    if label is not None and label in graph.labels:
+        members = graph.branch_revisions(label)
+        starts = [rev for rev in current or () if rev in members]
+    elif _RELATIVE.fullmatch(text):
+        starts = list(current or ())
+    else:
+        return None
+    return graph.ancestors(starts, include_dependencies=False)
+
+
+def _stamp_destinations(
+    graph: RevisionMap, targets: Sequence[str], rows: tuple[str, ...] | None
+) -> tuple[list[str], tuple[str, ...] | None]:
+    """The revisions to stamp, and what ``base`` / ``X@base`` targets clear: None (nothing),
+    ``()`` (every row) or the lowest revisions of each X."""
+    applied = graph.ancestors(rows) if rows else set()
+    dests: list[str] = []
+    belows: list[tuple[str, ...]] = []
+    for target in targets:
+        goal = _Target.read(graph, target, rows, applied)
+        dests.extend(goal.ids)
+        if goal.below is not None:
+            belows.append(goal.below)
+    if not belows:
+        return dests, None
+    if dests:
+        raise RevisionError(
+            f"cannot stamp {', '.join(map(repr, targets))} at once: a 'base' target clears "
+            "what the others would write",
+            hint="stamp the base target first, then the others",
+        )
+    if () in belows:
+        return dests, ()
+    return dests, tuple(low for below in belows for low in below)
+
+
+# -- steps and refusals --------------------------------------------------------------------
 
 
 def _known(graph: RevisionMap, current: Iterable[str]) -> tuple[str, ...]:
     rows = tuple(dict.fromkeys(current))
     current_heads_valid(graph, rows)
     return rows
-
-
-def _targets(
-    graph: RevisionMap, target: str, rows: tuple[str, ...] | None
-) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
-    """The ids ``target`` names, and what lies wholly below the target state.
-
-    ``base`` and ``X@base`` name the state below revisions rather than revisions: the second
-    item is then ``()`` (below everything) or X's lowest revisions; otherwise it is None.
-    Stepping down to base (``-2``, ``label@-1``) is below the last revision stepped over,
-    not below everything: other roots stay.
-    """
-    text = target.strip()
-    if text.endswith("@base"):
-        return (), graph.resolve(text, current=rows)
-    ids = graph.resolve(text, current=rows)
-    if ids:
-        return ids, None
-    if (m := _STEPS_DOWN.fullmatch(text)) and int(m[2]) > 0:
-        return (), graph.resolve(f"{m[1]}-{int(m[2]) - 1}", current=rows)
-    return (), ()
 
 
 def _steps(
@@ -208,108 +292,46 @@ def _steps(
     return steps
 
 
-def _children_towards(
-    graph: RevisionMap, target: str, targets: tuple[str, ...], rows: tuple[str, ...]
-) -> list[str]:
-    """The children of the targets a downgrade removes: all of them, or with ``label@...``
-    only those leading to the label's rows, so the other branches stay (as in Alembic)."""
-    children = [child for rev_id in targets for child in graph.children(rev_id)]
-    label = target.strip().partition("@")[0] if "@" in target else None
-    if label is None or label not in graph.labels:
-        return children
-    on_branch = [row for row in rows if label in graph.branch_labels_of(row)]
-    line = graph.ancestors(on_branch, include_dependencies=False)
-    return [child for child in children if child in line]
-
-
-def _refuse_below(
-    graph: RevisionMap,
-    target: str,
-    targets: tuple[str, ...],
-    below_targets: tuple[str, ...] | None,
-    keeper: VersionRows,
-) -> None:
+def _refuse_below(graph: RevisionMap, goal: _Target, keeper: VersionRows) -> None:
     """Nothing to upgrade: fine when the database is at the target, an error when past it.
 
-    Alembic does nothing here; going down is a downgrade's job, so say so. A target applied
-    only as another branch's dependency is not "past": its own line never moved beyond it.
+    A target applied only as another branch's dependency is not "past": its own line never
+    moved beyond it.
     """
-    if below_targets == ():
+    if goal.below == ():
         past = sorted(keeper.rows)
-    elif below_targets is not None:
-        past = _rows_above(graph, below_targets, keeper.rows)
+    elif goal.below is not None:
+        past = _rows_above(graph, goal.below, keeper.rows)
     else:
         stuck = [
-            t for t in targets if t not in keeper.rows and _has_applied_child(graph, t, keeper)
+            rev_id
+            for rev_id in goal.ids
+            if rev_id not in keeper.rows
+            and any(child in keeper.applied for child in graph.children(rev_id))
         ]
-        past = _rows_above(graph, [c for t in stuck for c in graph.children(t)], keeper.rows)
+        past = _rows_above(graph, [c for s in stuck for c in graph.children(s)], keeper.rows)
     if past:
-        raise NotAncestorError(
-            f"{_shown(graph, target, keeper)} is below {_where(past)}; use downgrade"
-        )
+        raise NotAncestorError(f"{goal.shown()} is below {_where(past)}; use downgrade")
 
 
-def _refuse_not_below(
-    graph: RevisionMap, target: str, targets: tuple[str, ...], keeper: VersionRows
-) -> None:
+def _refuse_not_below(graph: RevisionMap, goal: _Target, keeper: VersionRows) -> None:
     """A downgrade target must be applied: the database has to be at it or above it."""
-    missing = [t for t in targets if t not in keeper.applied]
+    missing = [rev_id for rev_id in goal.ids if rev_id not in keeper.applied]
     if not missing:
         return
-    above = [row for row in keeper.rows if row in graph.ancestors(missing)]
-    shown = _shown(graph, target, keeper)
-    if above:
-        raise NotAncestorError(f"{shown} is above {_where(sorted(keeper.rows))}; use upgrade")
+    where = _where(sorted(keeper.rows))
+    below_missing = graph.ancestors(missing)
+    if any(row in below_missing for row in keeper.rows):
+        raise NotAncestorError(f"{goal.shown()} is above {where}; use upgrade")
     raise NotAncestorError(
-        f"{shown} is not below {_where(sorted(keeper.rows))}",
+        f"{goal.shown()} is not below {where}",
         hint="downgrade goes down to a revision the database has applied",
     )
-
-
-def _has_applied_child(graph: RevisionMap, rev_id: str, keeper: VersionRows) -> bool:
-    return any(child in keeper.applied for child in graph.children(rev_id))
 
 
 def _rows_above(graph: RevisionMap, revs: Iterable[str], rows: Iterable[str]) -> list[str]:
     above = graph.descendants(revs)
     return sorted(row for row in rows if row in above)
-
-
-def _stamp_destinations(
-    graph: RevisionMap, targets: Sequence[str], rows: tuple[str, ...] | None
-) -> tuple[list[str], tuple[str, ...] | None]:
-    """The revisions to stamp, and what ``base`` / ``X@base`` targets clear: None (nothing),
-    ``()`` (every row) or the lowest revisions of each X."""
-    dests: list[str] = []
-    belows: list[tuple[str, ...]] = []
-    for target in targets:
-        ids, below = _targets(graph, target, rows)
-        dests.extend(ids)
-        if below is not None:
-            belows.append(below)
-    if not belows:
-        return dests, None
-    if dests:
-        raise RevisionError(
-            f"cannot stamp {', '.join(map(repr, targets))} at once: a 'base' target clears "
-            "what the others would write",
-            hint="stamp the base target first, then the others",
-        )
-    if () in belows:
-        return dests, ()
-    return dests, tuple(low for below in belows for low in below)
-
-
-def _shown(graph: RevisionMap, target: str, keeper: VersionRows) -> str:
-    """The target as typed, with the ids it means when they differ: ``'-1' ('b2')``."""
-    text = target.strip()
-    try:
-        ids = graph.resolve(text, current=keeper.snapshot())
-    except RevisionError:
-        return repr(text)
-    if ids == (text,) or not ids:
-        return repr(text)
-    return f"{text!r} ({', '.join(ids)})"
 
 
 def _where(rows: Sequence[str]) -> str:

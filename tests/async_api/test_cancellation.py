@@ -21,7 +21,7 @@ def slow_chain(env: MigrationEnv) -> None:
             upgrade=(
                 f"op.create_table('t{number:02d}', sa.Column('id', sa.Integer, primary_key=True))\n"
                 "import time\ntime.sleep(0.02)\n"
-                f"op.execute(\"INSERT INTO t{number:02d} (id) VALUES (1)\")"
+                f'op.execute("INSERT INTO t{number:02d} (id) VALUES (1)")'
             ),
         )
         down = rev

@@ -38,9 +38,8 @@ async def test_app_owned_async_engine_in_a_lifespan(env: MigrationEnv, backend: 
         await command.upgrade(env.config, "head", connection=engine)
         yield
 
-    async with lifespan():
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT count(*) FROM account"))).scalar() == 0
+    async with lifespan(), engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM account"))).scalar() == 0
     await engine.dispose()
     assert await env.version_rows() == ["a1"]
 

@@ -141,9 +141,7 @@ async def test_builtin_environment_without_env_py(env: MigrationEnv, backend: Ba
 
 
 @pytest.mark.parametrize("template", ["generic", "async"])
-async def test_templates_run_end_to_end(
-    env: MigrationEnv, backend: Backend, template: str
-) -> None:
+async def test_templates_run_end_to_end(env: MigrationEnv, backend: Backend, template: str) -> None:
     env.use_template(template)
     url = backend.async_url if template == "async" else backend.sync_url
     env.write_config(sqlalchemy_url=url.replace("%", "%%"))

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 SETTINGS = settings(max_examples=1500, deadline=None)
 
-ENV_PY = '''
+ENV_PY = """
 from alembic import context
 
 
@@ -84,7 +84,7 @@ if context.is_offline_mode():
     run_offline()
 else:
     run_online()
-'''
+"""
 
 SCRIPT = '''"""{doc}"""
 from alembic import op
@@ -266,10 +266,28 @@ def commands(graph: RevisionMap, rows: tuple[str, ...]) -> st.SearchStrategy[tup
     ids = sorted(graph.revisions)
     applied = sorted(graph.ancestors(rows)) or ids
     labels = sorted(graph.labels)
-    up = st.sampled_from([*ids, "heads", "+1", "+2", *(f"{label}@head" for label in labels), *(f"{label}@+1" for label in labels)])
+    up = st.sampled_from(
+        [
+            *ids,
+            "heads",
+            "+1",
+            "+2",
+            *(f"{label}@head" for label in labels),
+            *(f"{label}@+1" for label in labels),
+        ]
+    )
     down = st.one_of(
         st.sampled_from(applied),
-        st.sampled_from([*ids, "base", "-1", "-2", *(f"{label}@base" for label in labels), *(f"{label}@-1" for label in labels)]),
+        st.sampled_from(
+            [
+                *ids,
+                "base",
+                "-1",
+                "-2",
+                *(f"{label}@base" for label in labels),
+                *(f"{label}@-1" for label in labels),
+            ]
+        ),
     )
     stamp = st.sampled_from([*ids, "heads", "base"])
     return st.one_of(
@@ -310,7 +328,9 @@ def check_steps_in_alembic_order(
     for step in theirs:
         assert step.revision is not None
         exact = rows == keeper.rows
-        changes = keeper.upgrade(step.revision) if step.is_upgrade else keeper.downgrade(step.revision)
+        changes = (
+            keeper.upgrade(step.revision) if step.is_upgrade else keeper.downgrade(step.revision)
+        )
         rows = set(apply_changes(rows, step.changes))
         if exact and rows == keeper.rows:
             assert kinds(changes) == kinds(step.changes), step

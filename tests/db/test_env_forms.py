@@ -1,0 +1,127 @@
+"""env.py in its forms, and the transaction options it can choose."""
+
+from __future__ import annotations
+
+import pytest
+from _envfactory import Backend, MigrationEnv
+
+from amigrate import command
+from amigrate.errors import MigrationFailedError, ScriptError
+
+TABLE_A = "op.create_table('a', sa.Column('id', sa.Integer, primary_key=True))"
+TABLE_B = "op.create_table('b', sa.Column('id', sa.Integer, primary_key=True))"
+
+LEGACY_SYNC = """
+from sqlalchemy import create_engine, pool
+from amigrate import context
+
+config = context.config
+engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+LEGACY_ASYNCIO_RUN = """
+import asyncio
+from sqlalchemy.ext.asyncio import create_async_engine
+from amigrate import context
+
+config = context.config
+
+
+def do_run(connection):
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def main():
+    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    async with engine.connect() as connection:
+        await connection.run_sync(do_run)
+    await engine.dispose()
+
+
+asyncio.run(main())  # an Alembic-style async env.py: legal in amigrate's worker thread
+"""
+
+WHOLE_RUN = """
+from amigrate import context
+
+
+async def run_migrations_online():
+    async with context.connect() as connection:
+        await connection.run_sync(work)
+
+
+def work(connection):
+    context.configure(connection=connection, transaction_per_migration=False)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "url_kind"), [(LEGACY_SYNC, "sync"), (LEGACY_ASYNCIO_RUN, "async")]
+)
+async def test_legacy_env_py_doing_the_work_at_import(
+    env: MigrationEnv, backend: Backend, body: str, url_kind: str
+) -> None:
+    url = backend.sync_url if url_kind == "sync" else backend.async_url
+    env.write_config(sqlalchemy_url=url.replace("%", "%%"))
+    env.write_file("migrations/env.py", body)
+    env.add_revision("a1", upgrade=TABLE_A)
+    await command.upgrade(env.config, "head")
+    assert await env.tables() == {"alembic_version", "a"}
+    assert await env.version_rows() == ["a1"]
+
+
+async def test_env_py_without_hooks_or_work_is_an_error(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    env.write_file("migrations/env.py", "from amigrate import context\nconfig = context.config\n")
+    env.add_revision("a1", upgrade=TABLE_A)
+    with pytest.raises(ScriptError, match="defines no run_migrations_online"):
+        await command.upgrade(env.config, "head")
+    assert await env.tables() == set()
+
+
+async def test_one_transaction_for_the_whole_run(env: MigrationEnv, backend: Backend) -> None:
+    env.write_file("migrations/env.py", WHOLE_RUN)
+    env.add_revision("a1", upgrade=TABLE_A)
+    env.add_revision("b2", "a1", upgrade=f"{TABLE_B}\nop.execute('SELECT nope')")
+    with pytest.raises(MigrationFailedError):
+        await command.upgrade(env.config, "head")
+    assert await env.tables() == set()  # a1 was undone with b2
+    env.add_revision("b2", "a1", upgrade=TABLE_B, filename="b2_revision_b2.py")
+    await command.upgrade(env.config, "head")
+    assert await env.version_rows() == ["b2"]
+
+
+async def test_per_revision_transactions_keep_progress(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision("a1", upgrade=TABLE_A)
+    env.add_revision("b2", "a1", upgrade=f"{TABLE_B}\nop.execute('SELECT nope')")
+    with pytest.raises(MigrationFailedError):
+        await command.upgrade(env.config, "head")
+    assert await env.tables() == {"alembic_version", "a"}
+    assert await env.version_rows() == ["a1"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_autocommit_block_runs_outside_the_transaction(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    env.add_revision(
+        "a1",
+        upgrade=(
+            f"{TABLE_A}\n"
+            "with op.get_context().autocommit_block():\n"
+            "    op.create_index('ix_a_id', 'a', ['id'], postgresql_concurrently=True)\n"
+            "op.execute('INSERT INTO a (id) VALUES (1)')"
+        ),
+    )
+    await command.upgrade(env.config, "head")
+    assert await env.version_rows() == ["a1"]
+    assert await env.tables() == {"alembic_version", "a"}

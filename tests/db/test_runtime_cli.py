@@ -1,0 +1,98 @@
+"""The runtime through the real CLI: logs, --sql, and bad input as one line each."""
+
+from __future__ import annotations
+
+import re
+
+from _envfactory import Backend, MigrationEnv
+
+TABLE = "op.create_table('account', sa.Column('id', sa.Integer, primary_key=True))"
+
+
+def one_line_error(result, *fragments: str) -> None:
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("amigrate: error:")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+def test_upgrade_logs_each_step_with_its_time(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision("a1", message="create account", upgrade=TABLE)
+    env.add_revision("b2", "a1", message="nothing")
+    result = env.run("upgrade", "head", check=True)
+    assert result.stdout == ""
+    assert re.search(r"Running upgrade  -> a1, create account \(\d+ ms\)", result.stderr)
+    assert re.search(r"Running upgrade a1 -> b2, nothing \(\d+ ms\)", result.stderr)
+    current = env.run("current", check=True)
+    assert current.stdout == "b2 (head)\n"
+    history = env.run("history", "-i", check=True)
+    assert history.stdout.splitlines()[0] == "a1 -> b2 (head) (current), nothing"
+    assert env.run("history", "-r", "current:", check=True).stdout.startswith("a1 -> b2")
+    env.run("downgrade", "base", check=True)
+    assert env.run("current", check=True).stdout == ""
+
+
+def test_check_heads_exit_code(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision("a1", upgrade=TABLE)
+    env.add_revision("b2", "a1")
+    env.run("upgrade", "a1", check=True)
+    one_line_error(env.run("current", "--check-heads"), "not at the head revision(s) b2")
+    env.run("upgrade", "head", check=True)
+    assert env.run("current", "--check-heads").returncode == 0
+
+
+async def test_unknown_target(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision("a1", upgrade=TABLE)
+    one_line_error(env.run("upgrade", "zz9"), "no revision matches 'zz9'")
+    assert await env.tables() == set()
+
+
+async def test_downgrade_above_current(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision("a1", upgrade=TABLE)
+    env.add_revision("b2", "a1")
+    env.run("upgrade", "a1", check=True)
+    one_line_error(env.run("downgrade", "b2"))
+    assert await env.version_rows() == ["a1"]
+
+
+def test_sql_without_a_range(env: MigrationEnv) -> None:
+    env.add_revision("a1", upgrade=TABLE)
+    env.write_config(sqlalchemy_url="postgresql://app:s3cret@db.invalid/app")
+    one_line_error(env.run("downgrade", "base", "--sql"), "needs a range START:END")
+
+
+def test_sql_needs_no_database(env: MigrationEnv) -> None:
+    env.add_revision("a1", upgrade=TABLE)
+    env.write_config(sqlalchemy_url="postgresql://app:s3cret@db.invalid/app")
+    result = env.run("upgrade", "head", "--sql", check=True)
+    assert "CREATE TABLE account" in result.stdout
+    assert "INSERT INTO alembic_version (version_num) VALUES ('a1')" in result.stdout
+
+
+def test_unreachable_database_masks_the_password(env: MigrationEnv) -> None:
+    env.add_revision("a1", upgrade=TABLE)
+    env.write_config(sqlalchemy_url="postgresql+asyncpg://app:s3cret@127.0.0.1:9/app")
+    result = env.run("upgrade", "head")
+    one_line_error(result, "cannot connect to postgresql+asyncpg://app:***@127.0.0.1:9/app")
+    assert "s3cret" not in result.stderr
+
+
+async def test_env_py_that_raises(env: MigrationEnv, backend: Backend) -> None:
+    env.use_template("async")
+    env.write_file(
+        "migrations/env.py",
+        (env.script_dir / "env.py").read_text() + "\nraise ImportError('no module models')\n",
+    )
+    env.add_revision("a1", upgrade=TABLE)
+    one_line_error(env.run("upgrade", "head"), "env.py:", "ImportError: no module models")
+    assert await env.tables() == set()
+
+
+async def test_failing_revision_names_script_line(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision("a1", upgrade=TABLE)
+    path = env.add_revision("b2", "a1", upgrade="op.execute('SELECT * FROM missing_table')")
+    result = env.run("upgrade", "head")
+    one_line_error(result, f"{path}:", "upgrade of revision b2 failed", "missing_table")
+    assert await env.version_rows() == ["a1"]
