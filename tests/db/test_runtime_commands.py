@@ -103,7 +103,9 @@ async def test_failing_revision_leaves_no_trace(env: MigrationEnv, backend: Back
     path = env.add_revision(
         "b2",
         "a1",
-        upgrade=f"{TABLE_C}\nop.create_index('ix_audit', 'audit', ['id'])\nop.execute('SELECT nope')",
+        upgrade=(
+            f"{TABLE_C}\nop.create_index('ix_audit', 'audit', ['id'])\nop.execute('SELECT nope')"
+        ),
     )
     with pytest.raises(MigrationFailedError) as caught:
         await command.upgrade(env.config, "head")
