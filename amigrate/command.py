@@ -7,6 +7,7 @@ them without starting an event loop.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -309,6 +310,8 @@ async def current(
             f"not at the head revision(s) {', '.join(graph.heads)}",
             hint="run 'amigrate upgrade heads'",
         )
+    if not rows:
+        logging.getLogger("amigrate.command").info("the database has no version rows (base)")
     return [describe(graph, rev) for rev in rows]
 
 

@@ -27,79 +27,10 @@ from typing import Any
 
 import anyio
 import pytest
+from _alembic_project import AlembicProject
 from _envfactory import Backend, MigrationEnv
 
 from amigrate import command
-
-ALEMBIC_INI = """\
-[alembic]
-script_location = %(here)s/migrations
-path_separator = os
-sqlalchemy.url = {url}
-"""
-
-ALEMBIC_ENV = '''\
-"""Alembic's side of the comparison: a sync engine, one transaction per revision."""
-from sqlalchemy import create_engine, pool
-
-from alembic import context
-
-config = context.config
-url = config.get_main_option("sqlalchemy.url")
-
-if context.is_offline_mode():
-    context.configure(
-        url=url,
-        literal_binds=True,
-        dialect_opts={"paramstyle": "named"},
-        transaction_per_migration=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-else:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            context.configure(connection=connection, transaction_per_migration=True)
-            with context.begin_transaction():
-                context.run_migrations()
-    finally:
-        engine.dispose()
-'''
-
-ALEMBIC_MAKO = '''\
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-"""
-import sqlalchemy as sa
-
-from alembic import op
-
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
-
-
-def upgrade() -> None:
-    ${upgrades if upgrades else "pass"}
-
-
-def downgrade() -> None:
-    ${downgrades if downgrades else "pass"}
-'''
-
-
-def alembic_project(root: Path, url: str) -> Path:
-    """A minimal Alembic project at ``root``; returns its versions directory."""
-    (root / "migrations" / "versions").mkdir(parents=True)
-    (root / "alembic.ini").write_text(ALEMBIC_INI.format(url=url.replace("%", "%%")))
-    (root / "migrations" / "env.py").write_text(ALEMBIC_ENV)
-    (root / "migrations" / "script.py.mako").write_text(ALEMBIC_MAKO)
-    return root / "migrations" / "versions"
-
 
 # -- reflection -------------------------------------------------------------------------------
 
@@ -174,17 +105,14 @@ class Twins:
     """amigrate's project on one database, Alembic's sibling project on another."""
 
     def __init__(self, env: MigrationEnv, alembic_root: Path, alembic_db: Backend) -> None:
-        from alembic.config import Config as AlembicConfig
-
         env.use_template("async")
+        assert env.backend is not None
         self.env = env
         self.ours = env.backend
         self.theirs = alembic_db
-        self.alembic_versions = alembic_project(alembic_root, alembic_db.sync_url)
+        self.project = AlembicProject(alembic_root, alembic_db.sync_url)
         self.alembic_stdout = io.StringIO()
-        self.alembic_config = AlembicConfig(
-            str(alembic_root / "alembic.ini"), stdout=self.alembic_stdout
-        )
+        self.alembic_config = self.project.config(stdout=self.alembic_stdout)
 
     def add(self, rev: Rev) -> None:
         path = self.env.add_revision(
@@ -195,10 +123,7 @@ class Twins:
             branch_labels=rev.branch_labels,
             depends_on=rev.depends_on,
         )
-        text = path.read_text(encoding="utf-8")
-        assert "from amigrate import op" in text
-        text = text.replace("from amigrate import op", "from alembic import op")
-        (self.alembic_versions / path.name).write_text(text, encoding="utf-8")
+        self.project.copy_revision(path)
 
     async def amigrate(self, step: Step) -> Outcome:
         config = self.env.config
