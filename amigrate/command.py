@@ -80,18 +80,14 @@ async def history(
     """List revisions, newest first (all, or a START:END range)."""
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
-    start, colon, end = (rev_range or "").partition(":")
-    needs_database = indicate_current or "current" in (start, end)
+    start, _, end = (rev_range or "").partition(":")
+    uses_current = "current" in (start, end)
+    needs_database = indicate_current or uses_current
     rows = await _current_rows(config, script, connection) if needs_database else ()
     if rev_range is None:
         walked = graph.walk()
     else:
-        spec = f"{'' if start == 'current' else start}{colon}{'' if end == 'current' else end}"
-        lower, upper = graph.resolve_range(spec)
-        if start == "current":
-            lower = rows or None
-        if end == "current":
-            upper = rows
+        lower, upper = _history_bounds(graph, rev_range, rows if uses_current else None)
         if upper == ():
             return []
         walked = graph.walk(upper=upper, lower=lower or None)
@@ -123,6 +119,22 @@ async def edit(config: Config, rev: str = "current", *, connection: Any = None) 
     if done.returncode != 0:
         raise ScriptError(f"editor {editor!r} exited with {done.returncode}")
     return paths
+
+
+def _history_bounds(
+    graph: RevisionMap, rev_range: str, rows: tuple[str, ...] | None
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """START:END as (lower, upper); with the database's rows, 'current' and +N/-N use them."""
+    if rows is None or ":" not in rev_range:
+        return graph.resolve_range(rev_range)
+    start, _, end = rev_range.partition(":")
+
+    def side(text: str) -> tuple[str, ...] | None:
+        if not text:
+            return None
+        return rows if text == "current" else graph.resolve(text, current=rows)
+
+    return side(start), side(end)
 
 
 async def _current_rows(config: Config, script: ScriptDirectory, source: Any) -> tuple[str, ...]:

@@ -96,3 +96,18 @@ async def test_failing_revision_names_script_line(env: MigrationEnv, backend: Ba
     result = env.run("upgrade", "head")
     one_line_error(result, f"{path}:", "upgrade of revision b2 failed", "missing_table")
     assert await env.version_rows() == ["a1"]
+
+
+def test_history_ranges_relative_to_current(env: MigrationEnv, backend: Backend) -> None:
+    for rev, down in [("a1", None), ("b2", "a1"), ("c3", "b2"), ("d4", "c3")]:
+        env.add_revision(rev, down)
+    env.run("upgrade", "c3", check=True)
+
+    def shown(rev_range: str) -> list[str]:
+        out = env.run("history", "-r", rev_range, check=True).stdout
+        return [line.split(" -> ")[1].split()[0].rstrip(",") for line in out.splitlines()]
+
+    assert shown("current:") == ["d4", "c3"]
+    assert shown(":current") == ["c3", "b2", "a1"]
+    assert shown("-1:current") == ["c3", "b2"]
+    assert shown("current:+1") == ["d4", "c3"]
