@@ -302,19 +302,11 @@ async def current(
     config: Config, *, check_heads: bool = False, connection: Any = None
 ) -> list[RevisionInfo]:
     """Show the revision(s) the database is at."""
-    from amigrate.aio.run import run_command
+    from amigrate.runtime.steps import current_heads_valid
 
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
-    rows: list[str] = []
-
-    def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
-        rows.extend(heads)
-        return []
-
-    await run_command(config, script, work, source=connection)
-    from amigrate.runtime.steps import current_heads_valid
-
+    rows = await _current_rows(config, script, connection)
     current_heads_valid(graph, rows)
     if check_heads and set(rows) != set(graph.heads):
         raise DatabaseNotAtHeadError(

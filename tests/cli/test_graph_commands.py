@@ -8,21 +8,6 @@ from pathlib import Path
 import pytest
 from _envfactory import MigrationEnv
 
-from amigrate.cli import main
-
-
-@pytest.fixture
-def cli(env: MigrationEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run amigrate in-process in the project root; returns (exit code, stdout, stderr)."""
-    monkeypatch.chdir(env.root)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
 
 def branchy(env: MigrationEnv) -> None:
     """a1 -> b2 -> (c3, d4 [label 'side']) -> m5 merging c3 and d4; root e6 depends on b2."""

@@ -15,18 +15,6 @@ from amigrate.cli import main
 from amigrate.script.headers import read_revision
 
 
-@pytest.fixture
-def cli(env: MigrationEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.chdir(env.root)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
 def versions(env: MigrationEnv) -> dict[str, Path]:
     return {read_revision(p).revision: p for p in env.versions.glob("*.py")}
 
