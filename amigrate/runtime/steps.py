@@ -321,7 +321,7 @@ def _refuse_not_below(graph: RevisionMap, goal: _Target, keeper: VersionRows) ->
         return
     where = _where(sorted(keeper.rows))
     below_missing = graph.ancestors(missing)
-    if any(row in below_missing for row in keeper.rows):
+    if not keeper.rows or any(row in below_missing for row in keeper.rows):
         raise NotAncestorError(f"{goal.shown()} is above {where}; use upgrade")
     raise NotAncestorError(
         f"{goal.shown()} is not below {where}",

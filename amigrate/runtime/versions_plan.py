@@ -96,10 +96,7 @@ class VersionRows:
             for below in self._below(rev_id)
             if below not in self.rows and not self._built_on(below)
         ]
-        if rev_id not in self.rows:  # only when the rows held redundant entries
-            self.rows.update(exposed)
-            return tuple(map(_insert, exposed))
-        self.rows.discard(rev_id)
+        self.rows.remove(rev_id)  # nothing applied is above it any more, so it is a row
         self.rows.update(exposed)
         if not exposed:
             return (_delete(rev_id),)

@@ -8,6 +8,10 @@ around each revision instead of around the whole script).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ALEMBIC_INI = """\
 [alembic]
@@ -89,8 +93,8 @@ class AlembicProject:
         path.write_text(text.replace("from amigrate import op", "from alembic import op"))
         return path
 
-    def config(self, **kwargs: object) -> object:
+    def config(self, **kwargs: Any) -> Config:
         """An ``alembic.config.Config`` for the project (kwargs: output_buffer, stdout)."""
         from alembic.config import Config
 
-        return Config(str(self.root / "alembic.ini"), **kwargs)  # type: ignore[arg-type]
+        return Config(str(self.root / "alembic.ini"), **kwargs)

@@ -12,8 +12,13 @@ databases alike.
 The expected rows are written next to each command, so a reader sees what both tools do.
 Alembic's env.py uses ``transaction_per_migration=True``, amigrate's default.
 
-No deliberate difference shows up in these sequences (``current`` creates no version table
-in either tool: ``test_current_on_a_fresh_database_creates_nothing``).
+The sequences avoid the places where amigrate differs from Alembic on purpose; the last
+section runs each of those with both tools and asserts both results, with the reason: a
+failing revision on SQLite, ``label@base`` and ``label@+1`` on a fork, ``label@rev`` off the
+branch, a downgrade to an applied dependency. ``current`` creates no version table in either
+tool (README's "Coming from Alembic" says Alembic's does; the installed release no longer
+does). ``test_current_lists_the_tip_of_a_dependency_branch`` is a difference that is not on
+purpose.
 """
 
 from __future__ import annotations
@@ -44,17 +49,14 @@ def reflect(sync_url: str) -> dict[str, Any]:
     try:
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
-            return {
-                table: _describe(inspector, table) for table in inspector.get_table_names()
-            }
+            return {table: _describe(inspector, table) for table in inspector.get_table_names()}
     finally:
         engine.dispose()
 
 
 def _describe(inspector: Any, table: str) -> dict[str, Any]:
     columns = [
-        (c["name"], type(c["type"]).__name__, c["nullable"])
-        for c in inspector.get_columns(table)
+        (c["name"], type(c["type"]).__name__, c["nullable"]) for c in inspector.get_columns(table)
     ]
     indexes = {
         (i["name"], tuple(i["column_names"]), bool(i["unique"]))
@@ -99,6 +101,8 @@ def step(command: str, target: str, *rows: str, fails: bool = False) -> Step:
 class Outcome:
     error: BaseException | None
     reported: frozenset[str] | None = None  # what `current` reported
+    rows: frozenset[str] = frozenset()  # the database's version rows afterwards
+    schema: dict[str, Any] = field(default_factory=dict)  # and its reflected schema
 
 
 class Twins:
@@ -156,21 +160,25 @@ class Twins:
         rows = frozenset(await backend.version_rows())
         return rows, await anyio.to_thread.run_sync(reflect, backend.sync_url)
 
-    async def check(self, step: Step) -> None:
+    async def run(self, step: Step) -> tuple[Outcome, Outcome]:
+        """Run ``step`` with both tools; each outcome with its database's rows and schema."""
         ours, theirs = await self.amigrate(step), await self.alembic(step)
+        ours.rows, ours.schema = await self.state(self.ours)
+        theirs.rows, theirs.schema = await self.state(self.theirs)
+        return ours, theirs
+
+    async def check(self, step: Step) -> None:
+        """Both tools succeed (or both fail, if ``step.fails``) and leave the same database."""
+        ours, theirs = await self.run(step)
         where = f"after `{step}`"
         assert (ours.error is None) == (theirs.error is None), (
             f"{where}: amigrate {_verdict(ours)}, alembic {_verdict(theirs)}"
         )
         assert (ours.error is not None) == step.fails, f"{where}: amigrate {_verdict(ours)}"
         assert ours.reported == theirs.reported, f"{where}: `current` reported differently"
-        (our_rows, our_schema), (their_rows, their_schema) = (
-            await self.state(self.ours),
-            await self.state(self.theirs),
-        )
-        assert our_rows == their_rows, f"{where}: version rows differ"
-        assert our_rows == step.rows, f"{where}: both tools left unexpected version rows"
-        assert our_schema == their_schema, f"{where}: reflected schemas differ"
+        assert ours.rows == theirs.rows, f"{where}: version rows differ"
+        assert ours.rows == step.rows, f"{where}: both tools left unexpected version rows"
+        assert ours.schema == theirs.schema, f"{where}: reflected schemas differ"
 
 
 def _verdict(outcome: Outcome) -> str:
@@ -180,9 +188,7 @@ def _verdict(outcome: Outcome) -> str:
 
 
 @pytest.fixture
-def twins(
-    env: MigrationEnv, backend: Backend, second_backend: Backend, tmp_path: Path
-) -> Twins:
+def twins(env: MigrationEnv, backend: Backend, second_backend: Backend, tmp_path: Path) -> Twins:
     return Twins(env, tmp_path / "alembic", second_backend)
 
 
@@ -204,7 +210,9 @@ ACCOUNT = Rev(
         create("account", "sa.Column('name', sa.String(50), nullable=False)"),
         "op.create_index('ix_account_name', 'account', ['name'])",
     ),
-    downgrade=lines("op.drop_index('ix_account_name', table_name='account')", "op.drop_table('account')"),
+    downgrade=lines(
+        "op.drop_index('ix_account_name', table_name='account')", "op.drop_table('account')"
+    ),
 )
 
 LINEAR = [
@@ -238,8 +246,12 @@ LINEAR = [
         upgrade="op.rename_table('audit', 'audit_log')",
         downgrade="op.rename_table('audit_log', 'audit')",
     ),
-    Rev("e5", "d4", upgrade="op.execute(\"INSERT INTO account (id, name) VALUES (1, 'x')\")",
-        downgrade="op.execute('DELETE FROM account')"),
+    Rev(
+        "e5",
+        "d4",
+        upgrade="op.execute(\"INSERT INTO account (id, name) VALUES (1, 'x')\")",
+        downgrade="op.execute('DELETE FROM account')",
+    ),
 ]
 
 LINEAR_STEPS = [
@@ -265,7 +277,13 @@ LINEAR_STEPS = [
 
 BRANCHED = [
     ACCOUNT,
-    Rev("b1", "a1", branch_labels="left", upgrade=create("left_t"), downgrade="op.drop_table('left_t')"),
+    Rev(
+        "b1",
+        "a1",
+        branch_labels="left",
+        upgrade=create("left_t"),
+        downgrade="op.drop_table('left_t')",
+    ),
     Rev(
         "b2",
         "b1",
@@ -278,7 +296,13 @@ BRANCHED = [
             "op.drop_column('left_t', 'note')",
         ),
     ),
-    Rev("c1", "a1", branch_labels="right", upgrade=create("right_t"), downgrade="op.drop_table('right_t')"),
+    Rev(
+        "c1",
+        "a1",
+        branch_labels="right",
+        upgrade=create("right_t"),
+        downgrade="op.drop_table('right_t')",
+    ),
     Rev(
         "c2",
         "c1",
@@ -351,7 +375,13 @@ DEPENDS_ON = [
         upgrade="op.add_column('account', sa.Column('audit_id', sa.Integer))",
         downgrade="op.drop_column('account', 'audit_id')",
     ),
-    Rev("x1", None, branch_labels="audit", upgrade=create("audit"), downgrade="op.drop_table('audit')"),
+    Rev(
+        "x1",
+        None,
+        branch_labels="audit",
+        upgrade=create("audit"),
+        downgrade="op.drop_table('audit')",
+    ),
     Rev(
         "c3",
         "b2",
@@ -403,8 +433,8 @@ async def test_current_on_a_fresh_database_creates_nothing(
 ) -> None:
     """`current` is a question: neither tool creates alembic_version to answer it.
 
-    (Alembic did before 1.x's ``dont_mutate``; amigrate never has: a read-only role can ask,
-    and a wrong URL does not get a stray table.)
+    (Older Alembic releases did; the installed one passes ``dont_mutate``. A read-only role
+    can ask, and a wrong URL does not get a stray table.)
     """
     twins.add(ACCOUNT)
     await twins.check(step("current", ""))
@@ -413,12 +443,113 @@ async def test_current_on_a_fresh_database_creates_nothing(
 
 
 async def test_current_lists_the_tip_of_a_dependency_branch(twins: Twins) -> None:
-    """At c3, which depends on x1 of the ``audit`` branch, the only row is c3; Alembic's
-    `current` also lists x1, the applied tip of the audit branch (its ``get_all_current``).
-    The rows alone do not tell a user where the audit branch stands, so amigrate should
-    report it too.
+    """At c3, which depends on x1 of the ``audit`` branch, the only version row is c3 (in both
+    tools); Alembic's `current` also lists x1, the applied tip of the audit branch. The row
+    alone does not tell a user where the audit branch stands, so amigrate should list x1 too.
     """
     for rev in DEPENDS_ON:
         twins.add(rev)
     await twins.check(step("upgrade", "c3", "c3"))
     await twins.check(step("current", "", "c3"))
+
+
+# -- where amigrate differs on purpose ------------------------------------------------------
+# Each test runs the same command with both tools and asserts both results. D2 and D4 are
+# the names test_steps_vs_alembic.py gives these differences.
+
+FAILING = [
+    *LINEAR[:2],
+    Rev(
+        "c3",
+        "b2",
+        upgrade=lines(
+            create("scratch"),
+            "op.create_index('ix_scratch', 'scratch', ['id'])",
+            "op.execute('SELECT nope')",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
+)
+async def test_failing_revision_on_postgresql(twins: Twins) -> None:
+    """PostgreSQL's DDL is transactional for both tools: the failing revision leaves nothing."""
+    for rev in FAILING:
+        twins.add(rev)
+    await twins.check(step("upgrade", "head", "b2", fails=True))
+    await twins.check(step("downgrade", "base"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_failing_revision_on_sqlite_leaves_nothing_behind(twins: Twins) -> None:
+    """Alembic runs SQLite DDL outside a transaction, so the failing revision's table and
+    index stay behind; amigrate runs SQLite DDL in the revision's transaction (DESIGN.md §4,
+    README "Coming from Alembic"), so nothing does. The version rows agree."""
+    for rev in FAILING:
+        twins.add(rev)
+    ours, theirs = await twins.run(step("upgrade", "head"))
+    assert ours.error is not None and theirs.error is not None
+    assert ours.rows == theirs.rows == {"b2"}
+    assert "scratch" not in ours.schema
+    assert theirs.schema["scratch"]["indexes"] == {("ix_scratch", ("id",), False)}
+    del theirs.schema["scratch"]
+    assert ours.schema == theirs.schema
+
+
+async def test_label_at_base_on_a_fork_takes_only_that_branch(twins: Twins) -> None:
+    """D4. `left` forks from a1, which `right` also grows from. amigrate's `left@base` is the
+    left branch from its first revision (b1): b2 and b1 go, a1 and the right branch stay.
+    Alembic reads it as the base of the whole tree and also removes c2, c1 and a1."""
+    for rev in BRANCHED:
+        twins.add(rev)
+    await twins.check(step("upgrade", "heads", "b2", "c2"))
+    ours, theirs = await twins.run(step("downgrade", "left@base"))
+    assert ours.error is None and theirs.error is None
+    assert ours.rows == {"c2"}
+    assert set(ours.schema) == {"alembic_version", "account", "right_t"}
+    assert theirs.rows == set()
+    assert set(theirs.schema) == {"alembic_version"}
+
+
+async def test_downgrade_to_a_dependency_that_is_applied(twins: Twins) -> None:
+    """D2. At c3, x1 is applied only as c3's dependency. `downgrade x1` finds the database
+    already there (nothing above x1 on its branch is applied): nothing to do. Alembic refuses:
+    "not a valid downgrade target from current head(s)"."""
+    for rev in DEPENDS_ON:
+        twins.add(rev)
+    await twins.check(step("upgrade", "c3", "c3"))
+    ours, theirs = await twins.run(step("downgrade", "x1"))
+    assert ours.error is None
+    assert "not a valid downgrade target" in str(theirs.error)
+    assert ours.rows == theirs.rows == {"c3"}
+    assert ours.schema == theirs.schema
+
+
+async def test_label_at_a_revision_off_the_branch(twins: Twins) -> None:
+    """`right@a1`: a1 is the fork `right` grows from, not a revision of the branch (README,
+    "Naming revisions": a label applies down to the nearest branch point, and
+    `mylabel@rev` is checked to be in that branch), so amigrate refuses it. Alembic accepts
+    any revision in line with the branch and downgrades c2 and c1."""
+    for rev in BRANCHED:
+        twins.add(rev)
+    await twins.check(step("upgrade", "heads", "b2", "c2"))
+    ours, theirs = await twins.run(step("downgrade", "right@a1"))
+    assert "is not on branch 'right'" in str(ours.error)
+    assert ours.rows == {"b2", "c2"}
+    assert theirs.error is None
+    assert theirs.rows == {"b2"}
+
+
+async def test_label_relative_step_from_below_a_fork(twins: Twins) -> None:
+    """`upgrade left@+1` on an empty database: the first revision of the left branch is b1,
+    so amigrate runs a1 and b1. Alembic counts a1 (below the fork) as the branch's first
+    revision and stops there. The same reading of a label on a fork as D4; not among
+    test_steps_vs_alembic.py's D1..D8, whose histories put labels on roots only."""
+    for rev in BRANCHED:
+        twins.add(rev)
+    ours, theirs = await twins.run(step("upgrade", "left@+1"))
+    assert ours.error is None and theirs.error is None
+    assert ours.rows == {"b1"}
+    assert theirs.rows == {"a1"}

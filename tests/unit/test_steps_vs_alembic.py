@@ -10,8 +10,25 @@ Alembic picks which of several rows to update and which to delete by set iterati
 and orders independent branches by file discovery, so steps are compared by the rows they
 leave and the kinds of statement they use; our plan replays Alembic's order for that.
 
-Where Alembic is inconsistent we assert our documented behaviour instead; each such place
-is named ``D1``..``D5`` below and in the assertions that allow it.
+Where Alembic is inconsistent we assert our documented behaviour instead. Each place has
+an example test below, and the random tests allow exactly these differences:
+
+- D1  upgrade to a revision below the current one: Alembic does nothing; here an error
+      saying to use downgrade.
+- D2  downgrade to a revision applied only as another branch's dependency: Alembic refuses
+      ("Nothing to drop"); here nothing to do, the database is there.
+- D3  downgrading a revision whose depends_on is also below its down_revision, beside other
+      rows: Alembic writes a row below another row; here only the upper one.
+- D4  ``X@base`` for a label on a fork: Alembic removes the whole tree from its root, other
+      branches included; here the branch from its first revision.
+- D5  ``label@-N`` to a revision with several children: Alembic keeps only the children
+      below the revision declaring the label (none) and refuses; here the branch steps down.
+- D6  stamping several revisions at once: for each one, Alembic replaces every row sharing
+      a line with *any* of them, so unrelated rows vanish; here only rows on its own line.
+- D7  ``-N`` from several rows: Alembic warns and steps from the first row it read; here
+      an ambiguity error.
+- D8  ``+N`` from several rows when only one is not a head: Alembic refuses; here that row
+      steps up.
 """
 
 from __future__ import annotations
@@ -47,7 +64,7 @@ from amigrate.script.revision import Revision, RevisionMap
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-SETTINGS = settings(max_examples=1500, deadline=None)
+SETTINGS = settings(max_examples=5000, deadline=None)
 
 ENV_PY = """
 from alembic import context
@@ -396,21 +413,29 @@ def compare_command(
             project.set_rows(rows)
         return rows
     if isinstance(theirs, Exception):
-        if name == "downgrade":
+        assert isinstance(ours, list)
+        if name == "downgrade" and not ours:
             # D2: downgrading to a revision the database has only as another revision's
             # dependency is "Nothing to drop" in Alembic; here the database is already there.
             note("D2")
-            assert ours == [] and target in applied and target not in rows, theirs
+            assert target in applied and target not in rows, theirs
             return rows
+        new_rows = replay(rows, ours)
+        project.set_rows(new_rows)
+        if name == "downgrade":
+            # D5: 'label@-1' to a revision with several children: Alembic keeps only the
+            # children below the revision declaring the label - none - and refuses; here
+            # the children on the branch's way to its rows go.
+            note("D5")
+            assert "Not a valid downgrade target" in str(theirs), theirs
+            assert target.partition("@")[0] in graph.labels
+            return new_rows
         # D8: stepping up ('+1') from several rows, when only one of them is not a head,
         # steps from that one here; Alembic refuses ("Ambiguous upgrade from multiple
         # current revisions").
         note("D8")
         assert name == "upgrade" and target.startswith("+") and len(rows) > 1, theirs
         assert "Ambiguous upgrade" in str(theirs)
-        assert isinstance(ours, list)
-        new_rows = replay(rows, ours)
-        project.set_rows(new_rows)
         return new_rows
     if isinstance(ours, tuple):  # a stamp
         note("stamp")
@@ -525,7 +550,7 @@ def test_each_step_of_a_full_upgrade_writes_what_alembic_writes(
     assert rows == ("b", "p")  # q goes too: it depends on c1
 
 
-def test_d6_branch_relative_downgrade_from_a_revision_with_several_children(
+def test_d5_branch_relative_downgrade_to_a_revision_with_several_children(
     project: tuple[RevisionMap, AlembicProject],
 ) -> None:
     """'x@-1' from d1 targets c1, whose children are d1 and m. Alembic keeps the children that
@@ -576,6 +601,50 @@ def test_d2_downgrade_to_a_revision_held_by_a_dependency_is_a_no_op_here(
     assert plan_downgrade(graph, rows, "c1") == []
     with pytest.raises(Exception, match="not a valid downgrade target"):
         alembic.run("downgrade", "c1")
+
+
+def test_d4_label_at_base_on_a_fork(project: tuple[RevisionMap, AlembicProject]) -> None:
+    graph, alembic = project
+    rows = compare_command(graph, alembic, (), "upgrade", "heads")
+    steps = plan_downgrade(graph, rows, "x@base")
+    assert {step.revision.revision for step in steps} == {"c1", "d1", "m", "q"}
+    assert steps[-1].heads_after == ("c2", "p")
+    alembic.run("downgrade", "x@base")
+    assert alembic.rows() == {"p"}  # a, b and the z branch went as well
+
+
+def test_d6_stamp_of_several_heads_keeps_unrelated_rows(tmp_path: Path) -> None:
+    """Roots a, b and c; c depends on a. Stamping heads from (a, b): c takes a's place."""
+    revisions = [
+        Revision("a"),
+        Revision("b", (), frozenset({"lb"})),
+        Revision("c", (), frozenset({"lc"}), depends_on=("a",)),
+    ]
+    graph = RevisionMap(revisions)
+    alembic = AlembicProject(tmp_path / "proj", revisions)
+    rows = compare_command(graph, alembic, (), "upgrade", "a")
+    rows = compare_command(graph, alembic, rows, "upgrade", "b")
+    assert plan_stamp(graph, rows, ["heads"]).heads_after == ("b", "c")
+    alembic.run("stamp", "heads")
+    assert alembic.rows() == {"c"}  # b vanished
+
+
+def test_d7_d8_relative_targets_from_several_rows(tmp_path: Path) -> None:
+    """a <- b, and a root z: at (a, z), '+1' can only mean b; at (b, z), '-1' could be either."""
+    revisions = [Revision("a"), Revision("b", ("a",)), Revision("z", (), frozenset({"zz"}))]
+    graph = RevisionMap(revisions)
+    alembic = AlembicProject(tmp_path / "proj", revisions)
+    rows = compare_command(graph, alembic, (), "upgrade", "a")
+    rows = compare_command(graph, alembic, rows, "upgrade", "z")
+    assert rows == ("a", "z")
+    with pytest.raises(Exception, match="Ambiguous upgrade"):
+        alembic.run("upgrade", "+1")
+    rows = compare_command(graph, alembic, rows, "upgrade", "+1")  # D8
+    assert rows == ("b", "z")
+    with pytest.raises(AmbiguousRevisionError, match="'-1' is ambiguous"):
+        plan_downgrade(graph, rows, "-1")
+    alembic.run("downgrade", "-1")  # D7: a warning, then one of the rows steps down
+    assert alembic.rows() != {"b", "z"}
 
 
 def test_d3_unmerge_beside_another_row_writes_no_row_below_another(tmp_path: Path) -> None:
