@@ -308,15 +308,27 @@ async def current(
     graph = script.revisions
     rows = await _current_rows(config, script, connection)
     current_heads_valid(graph, rows)
-    if check_heads and set(rows) != set(graph.heads):
+    tips = _applied_tips(graph, rows)
+    if check_heads and set(tips) != set(graph.heads):
         raise DatabaseNotAtHeadError(
-            f"the database is at {', '.join(rows) or 'base'}, "
+            f"the database is at {', '.join(tips) or 'base'}, "
             f"not at the head revision(s) {', '.join(graph.heads)}",
             hint="run 'amigrate upgrade heads'",
         )
     if not rows:
         logging.getLogger("amigrate.command").info("the database has no version rows (base)")
-    return [describe(graph, rev) for rev in rows]
+    return [describe(graph, rev) for rev in tips]
+
+
+def _applied_tips(graph: RevisionMap, rows: Sequence[str]) -> tuple[str, ...]:
+    """The version rows plus the tips of branches applied only as a dependency.
+
+    With c3 depending on x1 of another branch, the table holds just 'c3', yet x1 is where
+    that branch stands: it is current too (as Alembic's `current` shows it).
+    """
+    applied = graph.ancestors(rows)
+    tips = [rev for rev in applied if not any(c in applied for c in graph.children(rev))]
+    return graph.ordered(tips)
 
 
 async def ensure_version(config: Config, *, sql: bool = False, connection: Any = None) -> None:
