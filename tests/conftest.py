@@ -23,7 +23,7 @@ from _envfactory import Backend, MigrationEnv
 from _pgserver import ENV_VAR, PostgresServer, mask
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Callable, Generator, Iterator
     from pathlib import Path
 
 __all__ = ["Backend", "MigrationEnv", "fresh_postgres_database", "fresh_sqlite_database"]
@@ -136,3 +136,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get(ENV_VAR)
     where = f"{ENV_VAR}={mask(url)}" if url else "a throwaway server, started on first use"
     return f"amigrate PostgreSQL tests: {where}"
+
+
+@pytest.fixture
+def cli(
+    env: MigrationEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run amigrate in-process in the ``env`` project root; returns (exit code, stdout, stderr)."""
+    from amigrate.cli import main
+
+    monkeypatch.chdir(env.root)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
