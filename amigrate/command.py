@@ -8,19 +8,17 @@ them without starting an event loop.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from amigrate.errors import (
     ConfigError,
     DatabaseNotAtHeadError,
-    DuplicateRevisionError,
     RevisionError,
     ScriptError,
 )
+from amigrate.script import create
 from amigrate.script.directory import BranchInfo, RevisionInfo, ScriptDirectory, describe
-from amigrate.script.revision import RESERVED_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,9 +29,6 @@ if TYPE_CHECKING:
     from amigrate.runtime.steps import MigrationStep, StampPlan
     from amigrate.script.revision import RevisionMap
     from amigrate.script.templates import TemplateInfo
-
-_REV_ID = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
-_LABEL = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.\-]*$")
 
 
 async def list_templates() -> list[TemplateInfo]:
@@ -175,11 +170,11 @@ async def revision(
     """Create a new revision file (on top of the single head unless told otherwise)."""
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
-    parents = _parents_for(graph, head, splice=splice)
-    labels = _new_branch_labels(graph, branch_label)
-    dependencies = tuple(_dependency_name(graph, dep) for dep in _names(depends_on))
-    directory = _version_directory(script, parents, version_path, config)
-    return _write_revision(
+    parents = create.parents_for(graph, head, splice=splice)
+    labels = create.new_branch_labels(graph, branch_label)
+    dependencies = tuple(create.dependency_name(graph, dep) for dep in create.names(depends_on))
+    directory = create.version_directory(script, parents, version_path, config)
+    return create.write_revision(
         config, script, graph, directory, parents, message, labels, dependencies, rev_id
     )
 
@@ -196,12 +191,13 @@ async def merge(
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     parents: list[str] = []
-    for target in _names(revisions):
+    for target in create.names(revisions):
         parents.extend(r for r in graph.resolve(target) if r not in parents)
     if len(parents) < 2:
         found = ", ".join(parents) or "none"
         raise RevisionError(
-            f"a merge needs at least two revisions; {', '.join(_names(revisions))!r} names {found}",
+            f"a merge needs at least two revisions; "
+            f"{', '.join(create.names(revisions))!r} names {found}",
             hint="name two or more heads, or use 'heads'",
         )
     for rev in parents:
@@ -211,9 +207,9 @@ async def merge(
                 f"cannot merge {rev!r} with its descendant {sorted(above)[0]!r}",
                 hint="merge revisions on different branches",
             )
-    labels = _new_branch_labels(graph, branch_label)
+    labels = create.new_branch_labels(graph, branch_label)
     directory = script.location_of(parents[0])
-    return _write_revision(
+    return create.write_revision(
         config, script, graph, directory, tuple(parents), message, labels, (), rev_id
     )
 
@@ -273,7 +269,7 @@ async def stamp(
 
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
-    targets = list(_names(revision))
+    targets = list(create.names(revision))
     starting: tuple[str, ...] = ()
     if sql and len(targets) == 1 and ":" in targets[0]:
         start, _, end = targets[0].partition(":")
@@ -387,120 +383,3 @@ async def _migrate(
         source=source,
     )
     return planned
-
-
-def _write_revision(
-    config: Config,
-    script: ScriptDirectory,
-    graph: RevisionMap,
-    directory: Path,
-    parents: tuple[str, ...],
-    message: str | None,
-    labels: tuple[str, ...],
-    dependencies: tuple[str, ...],
-    rev_id: str | None,
-) -> RevisionInfo:
-    from amigrate._util import new_rev_id
-    from amigrate.script import write
-    from amigrate.script.headers import read_revision
-    from amigrate.script.hooks import check_hooks, run_hooks
-    from amigrate.script.revision import RevisionMap
-
-    hooks = config.post_write_hooks
-    check_hooks(hooks)
-    rev_id = _checked_rev_id(graph, rev_id) if rev_id is not None else new_rev_id()
-    when = write.create_date(config.timezone, location=config.location("timezone"))
-    name = write.file_name(config.file_template, rev_id, message, when, config.truncate_slug_length)
-    spec = write.ScriptSpec(rev_id, parents, message, labels, dependencies, when)
-    variables = spec.template_variables()
-    variables["databases"] = config.databases
-    text = write.render_template(script.template, variables)
-    path = write.write_script(directory / name, text)
-    run_hooks(hooks, path)
-    updated = RevisionMap([*graph.revisions.values(), read_revision(path)])
-    return describe(updated, rev_id)
-
-
-def _parents_for(graph: RevisionMap, head: str, *, splice: bool) -> tuple[str, ...]:
-    if head == "base" or (not len(graph) and head in ("head", "heads")):
-        return ()
-    parents = graph.resolve(head)
-    for rev in parents:
-        if not graph.is_head(rev) and not splice:
-            raise RevisionError(
-                f"revision {rev!r} is not a head",
-                hint="pass --splice to start a new branch from it",
-            )
-    return parents
-
-
-def _checked_rev_id(graph: RevisionMap, rev_id: str) -> str:
-    if rev_id in RESERVED_NAMES or not _REV_ID.match(rev_id):
-        raise RevisionError(
-            f"{rev_id!r} cannot be a revision id",
-            hint="use 1 to 32 letters, digits, '_' or '.', and not head, heads, base or current",
-        )
-    if rev_id in graph:
-        raise DuplicateRevisionError(
-            f"revision {rev_id!r} already exists", location=graph.get(rev_id).path
-        )
-    return rev_id
-
-
-def _new_branch_labels(graph: RevisionMap, labels: str | Sequence[str] | None) -> tuple[str, ...]:
-    names = _names(labels)
-    for label in names:
-        if not _LABEL.match(label) or label in RESERVED_NAMES:
-            raise RevisionError(f"{label!r} cannot be a branch label")
-        owner = next((r for r in graph.revisions.values() if label in r.branch_labels), None)
-        if owner is not None or label in graph:
-            where = owner.path if owner else graph.get(label).path
-            raise DuplicateRevisionError(f"branch label {label!r} is already used", location=where)
-    return names
-
-
-def _dependency_name(graph: RevisionMap, target: str) -> str:
-    """A dependency as written in the new file: labels stay labels, prefixes become ids."""
-    resolved = graph.resolve_one(target)
-    if resolved is None:
-        raise RevisionError("a revision cannot depend on base")
-    declared = any(target in r.branch_labels for r in graph.revisions.values())
-    return target if declared else resolved
-
-
-def _version_directory(
-    script: ScriptDirectory,
-    parents: tuple[str, ...],
-    version_path: str | Path | None,
-    config: Config,
-) -> Path:
-    locations = script.version_locations
-    if version_path is not None:
-        wanted = Path(version_path).resolve()
-        if wanted not in [location.resolve() for location in locations]:
-            raise ConfigError(
-                f"--version-path '{version_path}' is not one of the version_locations",
-                location=config.location("version_locations"),
-                hint="choose one of: " + ", ".join(str(loc) for loc in locations),
-            )
-        return wanted
-    if parents:
-        return script.location_of(parents[0])
-    if len(locations) > 1:
-        raise ConfigError(
-            "several version_locations are configured; say where the new branch goes",
-            location=config.location("version_locations"),
-            hint="pass --version-path",
-        )
-    return locations[0]
-
-
-def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Split 'a,b' and ['a', 'b,c'] alike into ('a', 'b', 'c')."""
-    if value is None:
-        return ()
-    items = [value] if isinstance(value, str) else list(value)
-    names: list[str] = []
-    for item in items:
-        names.extend(part.strip() for part in item.split(",") if part.strip())
-    return tuple(dict.fromkeys(names))

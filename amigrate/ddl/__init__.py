@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from amigrate.ddl.impl import DefaultImpl
 
-_BUILTIN = {"postgresql": "amigrate.ddl.postgresql", "sqlite": "amigrate.ddl.sqlite"}
+_BUILTIN = {
+    "postgresql": "amigrate.ddl.postgresql:Impl",
+    "sqlite": "amigrate.ddl.sqlite:Impl",
+    "mysql": "amigrate.ddl.mysql:MySQLImpl",
+    "mariadb": "amigrate.ddl.mysql:MariaDBImpl",
+}
 _ENTRY_POINT_GROUP = "amigrate.ddl"
 _found: dict[str, type[DefaultImpl]] = {}
 
@@ -28,9 +33,10 @@ def impl_for(dialect_name: str) -> type[DefaultImpl]:
 
 
 def _load(name: str) -> type[DefaultImpl]:
-    module_name = _BUILTIN.get(name)
-    if module_name is not None:
-        impl: type[DefaultImpl] = importlib.import_module(module_name).Impl
+    builtin = _BUILTIN.get(name)
+    if builtin is not None:
+        module_name, _, class_name = builtin.partition(":")
+        impl: type[DefaultImpl] = getattr(importlib.import_module(module_name), class_name)
         return impl
     plugin = _from_entry_point(name)
     if plugin is not None:

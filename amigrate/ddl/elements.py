@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import Column, Integer
 from sqlalchemy import table as table_clause
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CheckConstraint, Constraint, CreateColumn, ForeignKeyConstraint
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sqlalchemy.engine import Dialect
-    from sqlalchemy.schema import Column, ForeignKey
+    from sqlalchemy.schema import ForeignKey
     from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
     from sqlalchemy.types import TypeEngine
 
@@ -80,6 +81,61 @@ class RenameTable(AlterTable):
         self.new_table_name = new_table_name
 
 
+class AlterColumn(AlterTable):
+    """``ALTER TABLE t ALTER COLUMN c ...``: one change to one existing column."""
+
+    def __init__(self, table_name: str, column_name: str, schema: str | None = None) -> None:
+        super().__init__(table_name, schema)
+        self.column_name = column_name
+
+
+class ColumnNullable(AlterColumn):
+    """``ALTER COLUMN c DROP NOT NULL`` / ``SET NOT NULL``."""
+
+    def __init__(
+        self, table_name: str, column_name: str, nullable: bool, schema: str | None = None
+    ) -> None:
+        super().__init__(table_name, column_name, schema)
+        self.nullable = nullable
+
+
+class ColumnDefault(AlterColumn):
+    """``ALTER COLUMN c SET DEFAULT <default>``, or ``DROP DEFAULT`` when it is None."""
+
+    def __init__(
+        self, table_name: str, column_name: str, default: Any, schema: str | None = None
+    ) -> None:
+        super().__init__(table_name, column_name, schema)
+        self.default = default
+
+
+class ColumnType(AlterColumn):
+    """``ALTER COLUMN c TYPE <type> [USING <expression>]``."""
+
+    def __init__(
+        self,
+        table_name: str,
+        column_name: str,
+        type_: TypeEngine[Any],
+        schema: str | None = None,
+        *,
+        using: str | None = None,
+    ) -> None:
+        super().__init__(table_name, column_name, schema)
+        self.type_ = type_
+        self.using = using
+
+
+class ColumnName(AlterColumn):
+    """``ALTER TABLE t RENAME [COLUMN] c TO new``."""
+
+    def __init__(
+        self, table_name: str, column_name: str, new_name: str, schema: str | None = None
+    ) -> None:
+        super().__init__(table_name, column_name, schema)
+        self.new_name = new_name
+
+
 class InlineLiteral(BindParameter[Any]):
     """A value that is always written into the SQL text, online and offline alike.
 
@@ -96,6 +152,20 @@ class InlineLiteral(BindParameter[Any]):
 def alter_table(compiler: DDLCompiler, table_name: str, schema: str | None) -> str:
     """``ALTER TABLE <name>`` with the name quoted as SQLAlchemy quotes table names."""
     return f"ALTER TABLE {compiler.preparer.format_table(table_clause(table_name, schema=schema))}"
+
+
+def server_default_sql(compiler: DDLCompiler, default: Any) -> str:
+    """A server default (string, ``text()``, expression) as it reads after ``DEFAULT``."""
+    spec = compiler.get_column_default_string(Column("x", Integer, server_default=default))
+    if spec is None:
+        raise ValueError(f"{default!r} is not a server default")
+    return str(spec)
+
+
+def alter_column(compiler: DDLCompiler, element: AlterColumn) -> str:
+    """``ALTER TABLE t ALTER COLUMN c``."""
+    table = alter_table(compiler, element.table_name, element.schema)
+    return f"{table} ALTER COLUMN {compiler.preparer.quote(element.column_name)}"
 
 
 def inline_constraint(compiler: DDLCompiler, constraint: Constraint) -> str:
@@ -167,6 +237,34 @@ def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str
     return f"{alter_table(compiler, element.table_name, element.schema)} RENAME TO {new_name}"
 
 
+@compiles(ColumnNullable)
+def _column_nullable(element: ColumnNullable, compiler: DDLCompiler, **kw: Any) -> str:
+    change = "DROP NOT NULL" if element.nullable else "SET NOT NULL"
+    return f"{alter_column(compiler, element)} {change}"
+
+
+@compiles(ColumnDefault)
+def _column_default(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
+    if element.default is None:
+        return f"{alter_column(compiler, element)} DROP DEFAULT"
+    default = server_default_sql(compiler, element.default)
+    return f"{alter_column(compiler, element)} SET DEFAULT {default}"
+
+
+@compiles(ColumnType)
+def _column_type(element: ColumnType, compiler: DDLCompiler, **kw: Any) -> str:
+    type_sql = compiler.dialect.type_compiler_instance.process(element.type_)
+    using = f" USING {element.using}" if element.using else ""
+    return f"{alter_column(compiler, element)} TYPE {type_sql}{using}"
+
+
+@compiles(ColumnName)
+def _column_name(element: ColumnName, compiler: DDLCompiler, **kw: Any) -> str:
+    quote = compiler.preparer.quote
+    alter = alter_table(compiler, element.table_name, element.schema)
+    return f"{alter} RENAME {quote(element.column_name)} TO {quote(element.new_name)}"
+
+
 @compiles(InlineLiteral)
 def _inline_literal(element: InlineLiteral, compiler: SQLCompiler, **kw: Any) -> str:
     return str(cast("Any", compiler).render_literal_bindparam(element, **kw))
@@ -174,12 +272,19 @@ def _inline_literal(element: InlineLiteral, compiler: SQLCompiler, **kw: Any) ->
 
 __all__ = [
     "AddColumn",
+    "AlterColumn",
     "AlterTable",
+    "ColumnDefault",
+    "ColumnName",
+    "ColumnNullable",
+    "ColumnType",
     "DropColumn",
     "InlineLiteral",
     "RenameTable",
+    "alter_column",
     "alter_table",
     "foreign_key_target",
     "inline_constraint",
+    "server_default_sql",
     "should_create",
 ]

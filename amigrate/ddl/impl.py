@@ -9,7 +9,8 @@ Dialects subclass it (``ddl/postgresql.py``, ``ddl/sqlite.py``); `impl_for` pick
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import sqlalchemy.schema as sa_schema
 from sqlalchemy import String, insert, text
@@ -17,11 +18,16 @@ from sqlalchemy.schema import (
     AddConstraint,
     CheckConstraint,
     Column,
+    Computed,
     CreateIndex,
     CreateTable,
+    DropColumnComment,
+    DropConstraint,
     DropIndex,
     DropTable,
+    DropTableComment,
     ForeignKeyConstraint,
+    Identity,
     MetaData,
     PrimaryKeyConstraint,
     SetColumnComment,
@@ -30,8 +36,19 @@ from sqlalchemy.schema import (
     UniqueConstraint,
 )
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import NullType
 
-from amigrate.ddl.elements import AddColumn, DropColumn, InlineLiteral, RenameTable, should_create
+from amigrate.ddl.elements import (
+    AddColumn,
+    ColumnDefault,
+    ColumnName,
+    ColumnNullable,
+    ColumnType,
+    DropColumn,
+    InlineLiteral,
+    RenameTable,
+    should_create,
+)
 from amigrate.errors import UnsupportedOperationError
 
 if TYPE_CHECKING:
@@ -39,6 +56,7 @@ if TYPE_CHECKING:
     from sqlalchemy.schema import Constraint, Index
     from sqlalchemy.sql.base import Executable
     from sqlalchemy.sql.expression import TableClause
+    from sqlalchemy.types import TypeEngine
 
     from amigrate.ddl.sink import Sink
 
@@ -191,6 +209,82 @@ class DefaultImpl:
         """ALTER TABLE t DROP COLUMN c."""
         self._exec(DropColumn(table_name, column_name, schema, if_exists=if_exists))
 
+    def alter_column(
+        self,
+        table_name: str,
+        column_name: str,
+        schema: str | None = None,
+        *,
+        changes: ColumnChanges,
+    ) -> None:
+        """ALTER COLUMN, one statement per change; the rename comes last.
+
+        The dialect checks the whole change first (`check_alter_column`), so nothing runs
+        when one part of it cannot be done.
+        """
+        self.check_alter_column(table_name, column_name, changes)
+        for statement in self.alter_column_statements(table_name, column_name, schema, changes):
+            self._exec(statement)
+
+    def check_alter_column(self, table_name: str, column_name: str, changes: ColumnChanges) -> None:
+        """Raise, before anything runs, if the dialect cannot make ``changes``."""
+        for default in (changes.server_default, changes.existing_server_default):
+            if isinstance(default, Computed | Identity):
+                raise self.unsupported(
+                    f"change the generated expression or identity of column {column_name!r}",
+                    hint="drop the column and add it again, or use op.execute()",
+                )
+        if changes.using is not None and changes.type_ is None:
+            raise self.unsupported(
+                "apply postgresql_using without a new type", hint="pass type_= as well"
+            )
+
+    def alter_column_statements(
+        self, table_name: str, column_name: str, schema: str | None, changes: ColumnChanges
+    ) -> list[Executable]:
+        """The statements of ``changes``: nullability, default, type, comment, then the name."""
+        found: list[Executable] = []
+        if changes.nullable is not None:
+            found.append(ColumnNullable(table_name, column_name, changes.nullable, schema))
+        if changes.server_default is not False:
+            found.append(ColumnDefault(table_name, column_name, changes.server_default, schema))
+        if changes.type_ is not None:
+            found.append(
+                ColumnType(table_name, column_name, changes.type_, schema, using=changes.using)
+            )
+        if changes.comment is not False and self.dialect.supports_comments:
+            found.append(_column_comment(table_name, column_name, schema, changes))
+        if changes.new_column_name is not None:
+            found.append(ColumnName(table_name, column_name, changes.new_column_name, schema))
+        return found
+
+    # -- constraints --------------------------------------------------------------------------
+
+    def add_constraint(self, constraint: Constraint) -> None:
+        """ALTER TABLE ... ADD CONSTRAINT; a type's own CHECK only where the type needs one."""
+        if should_create(constraint, self.dialect):
+            self._exec(AddConstraint(constraint))
+
+    def drop_constraint(self, constraint: Constraint, *, if_exists: bool = False) -> None:
+        """ALTER TABLE ... DROP CONSTRAINT (spelled per constraint kind where the dialect must)."""
+        self._exec(DropConstraint(constraint, if_exists=if_exists))
+
+    # -- comments -----------------------------------------------------------------------------
+
+    def create_table_comment(self, table: Table) -> None:
+        """Set the table's comment (``COMMENT ON TABLE``, or the dialect's spelling)."""
+        self._check_comments("comment on a table")
+        self._exec(SetTableComment(table))
+
+    def drop_table_comment(self, table: Table) -> None:
+        """Remove the table's comment."""
+        self._check_comments("comment on a table")
+        self._exec(DropTableComment(table))
+
+    def _check_comments(self, what: str) -> None:
+        if not self.dialect.supports_comments:
+            raise self.unsupported(f"store a {what}", hint="the database keeps no comments")
+
     # -- indexes ------------------------------------------------------------------------------
 
     def create_index(self, index: Index, *, if_not_exists: bool = False) -> None:
@@ -269,6 +363,48 @@ class DefaultImpl:
         return UnsupportedOperationError(f"{self.dialect.name} cannot {what}", hint=hint)
 
 
+@dataclass(frozen=True)
+class ColumnChanges:
+    """What ``alter_column`` changes; ``False`` (or ``None``) means "leave as it is".
+
+    ``server_default=None`` drops the default and ``comment=None`` the comment, as in
+    Alembic. The ``existing_*`` values describe the column as it is; dialects that restate
+    the whole column (MySQL) need them.
+    """
+
+    nullable: bool | None = None
+    server_default: Any = False
+    type_: TypeEngine[Any] | None = None
+    comment: str | Literal[False] | None = False
+    new_column_name: str | None = None
+    existing_type: TypeEngine[Any] | None = None
+    existing_server_default: Any = False
+    existing_nullable: bool | None = None
+    existing_comment: str | None = None
+    using: str | None = None
+
+    def is_empty(self) -> bool:
+        """Whether nothing would change."""
+        return (
+            self.nullable is None
+            and self.server_default is False
+            and self.type_ is None
+            and self.comment is False
+            and self.new_column_name is None
+        )
+
+
+def _column_comment(
+    table_name: str, column_name: str, schema: str | None, changes: ColumnChanges
+) -> Executable:
+    type_ = changes.existing_type if changes.existing_type is not None else NullType()
+    column: Column[Any] = Column(column_name, type_, comment=changes.comment or None)
+    Table(table_name, MetaData(), column, schema=schema)
+    if changes.comment is None:
+        return DropColumnComment(column)
+    return SetColumnComment(column)
+
+
 def _owning_table(table_name: str, column: Column[Any], schema: str | None) -> Table:
     table: Table | None = getattr(column, "table", None)
     if table is None:
@@ -329,4 +465,4 @@ def _literal(table: Table | TableClause, key: str, value: Any) -> Any:
     return InlineLiteral(value, type_=table.c[key].type)
 
 
-__all__ = ["DefaultImpl"]
+__all__ = ["ColumnChanges", "DefaultImpl"]

@@ -4,8 +4,11 @@ SQLite runs DDL inside transactions, but the ``sqlite3`` driver (and ``aiosqlite
 of it) decides on its own when to BEGIN and never does so before DDL. `use_explicit_begin`
 takes that decision away from the driver, so a failing revision's DDL rolls back with it.
 
-``ALTER TABLE ... ADD COLUMN`` accepts column constraints only: a new column's foreign key
-and CHECK constraints are written inline; a UNIQUE constraint needs batch mode.
+``ALTER TABLE`` renames tables and columns and adds and drops columns; every other change
+(a column's type, nullability, default; any constraint) needs batch mode, and the
+operation says so before anything runs. ``ADD COLUMN`` accepts column constraints only:
+a new column's foreign key and CHECK constraints are written inline; a UNIQUE constraint
+needs batch mode.
 """
 
 from __future__ import annotations
@@ -14,9 +17,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.schema import CheckConstraint, ForeignKeyConstraint
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+)
 
-from amigrate.ddl.elements import foreign_key_target
+from amigrate.ddl.elements import ColumnName, alter_table, foreign_key_target, should_create
 from amigrate.ddl.impl import DefaultImpl
 
 if TYPE_CHECKING:
@@ -25,6 +34,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.pool import ConnectionPoolEntry
     from sqlalchemy.schema import Column, Constraint
+    from sqlalchemy.sql.compiler import DDLCompiler
+
+    from amigrate.ddl.impl import ColumnChanges
 
 _BATCH_HINT = "use batch_alter_table, which recreates the table"
 
@@ -72,6 +84,37 @@ class SQLiteImpl(DefaultImpl):
                     hint="a SQLite foreign key points at a table of the same database",
                 )
 
+    def check_alter_column(self, table_name: str, column_name: str, changes: ColumnChanges) -> None:
+        """SQLite renames a column in place; every other change needs a new table."""
+        super().check_alter_column(table_name, column_name, changes)
+        what = [
+            name
+            for name, changed in (
+                ("nullable", changes.nullable is not None),
+                ("server_default", changes.server_default is not False),
+                ("type_", changes.type_ is not None),
+                ("comment", changes.comment is not False),
+            )
+            if changed
+        ]
+        if what:
+            raise self.unsupported(
+                f"alter column {column_name!r} of table {table_name!r} in place "
+                f"({', '.join(what)})",
+                hint=_BATCH_HINT,
+            )
+
+    def add_constraint(self, constraint: Constraint) -> None:
+        if should_create(constraint, self.dialect):
+            raise self.unsupported(
+                f"add a {_kind(constraint)} to an existing table", hint=_BATCH_HINT
+            )
+
+    def drop_constraint(self, constraint: Constraint, *, if_exists: bool = False) -> None:
+        raise self.unsupported(
+            f"drop a {_kind(constraint)} from an existing table", hint=_BATCH_HINT
+        )
+
     def drop_column(
         self,
         table_name: str,
@@ -83,6 +126,23 @@ class SQLiteImpl(DefaultImpl):
         if if_exists:
             raise self.unsupported("drop a column with IF EXISTS", hint="SQLite has no such syntax")
         super().drop_column(table_name, column_name, schema)
+
+
+def _kind(constraint: Constraint) -> str:
+    kinds = {
+        PrimaryKeyConstraint: "PRIMARY KEY constraint",
+        ForeignKeyConstraint: "FOREIGN KEY constraint",
+        UniqueConstraint: "UNIQUE constraint",
+        CheckConstraint: "CHECK constraint",
+    }
+    return kinds.get(type(constraint), "constraint")
+
+
+@compiles(ColumnName, "sqlite")
+def _rename_column(element: ColumnName, compiler: DDLCompiler, **kw: Any) -> str:
+    quote = compiler.preparer.quote
+    alter = alter_table(compiler, element.table_name, element.schema)
+    return f"{alter} RENAME COLUMN {quote(element.column_name)} TO {quote(element.new_name)}"
 
 
 def use_explicit_begin(target: Engine | Connection, statement: str = "BEGIN") -> None:

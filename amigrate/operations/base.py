@@ -10,20 +10,30 @@ methods with `Operations.register_operation` and implementations with
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from sqlalchemy.sql.elements import conv
+from sqlalchemy.types import to_instance
 
 from amigrate.ddl.elements import InlineLiteral
 from amigrate.errors import AmigrateError
 from amigrate.operations import schemaobj, toimpl
 from amigrate.operations.ops import (
     AddColumnOp,
+    AlterColumnOp,
     BulkInsertOp,
+    CreateCheckConstraintOp,
+    CreateExcludeConstraintOp,
+    CreateForeignKeyOp,
     CreateIndexOp,
+    CreatePrimaryKeyOp,
+    CreateTableCommentOp,
     CreateTableOp,
+    CreateUniqueConstraintOp,
     DropColumnOp,
+    DropConstraintOp,
     DropIndexOp,
+    DropTableCommentOp,
     DropTableOp,
     ExecuteSQLOp,
     MigrateOperation,
@@ -31,11 +41,12 @@ from amigrate.operations.ops import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
 
     from sqlalchemy.engine import Connection
     from sqlalchemy.schema import Column, MetaData, SchemaItem, Table
     from sqlalchemy.sql.base import Executable
+    from sqlalchemy.sql.elements import ClauseElement
     from sqlalchemy.sql.expression import TableClause
     from sqlalchemy.types import TypeEngine
 
@@ -44,6 +55,7 @@ if TYPE_CHECKING:
 
 _Op = TypeVar("_Op", bound=type[MigrateOperation])
 _F = TypeVar("_F", bound=toimpl.Implementation)
+_T = TypeVar("_T")
 
 
 class Operations:
@@ -202,6 +214,176 @@ class Operations:
         op = DropColumnOp(table_name, column_name, schema=schema, if_exists=if_exists, kw=kw)
         self.invoke(op)
 
+    def alter_column(
+        self,
+        table_name: str,
+        column_name: str,
+        *,
+        nullable: bool | None = None,
+        comment: str | Literal[False] | None = False,
+        server_default: Any = False,
+        new_column_name: str | None = None,
+        type_: TypeEngine[Any] | type[TypeEngine[Any]] | None = None,
+        existing_type: TypeEngine[Any] | type[TypeEngine[Any]] | None = None,
+        existing_server_default: Any = False,
+        existing_nullable: bool | None = None,
+        existing_comment: str | None = None,
+        schema: str | None = None,
+        **kw: Any,
+    ) -> None:
+        """ALTER COLUMN: nullability, default, type, comment and name, as given.
+
+        ``server_default=None`` drops the default, ``comment=None`` the comment; leaving
+        them out (``False``) changes nothing. ``existing_*`` describe the column as it is:
+        MySQL needs them, and ``reverse()`` uses them. ``postgresql_using`` is the
+        ``USING`` expression of a PostgreSQL type change.
+        """
+        op = AlterColumnOp(
+            table_name,
+            column_name,
+            schema=schema,
+            existing_type=_type_instance(existing_type),
+            existing_server_default=existing_server_default,
+            existing_nullable=existing_nullable,
+            existing_comment=existing_comment,
+            modify_nullable=nullable,
+            modify_server_default=server_default,
+            modify_name=new_column_name,
+            modify_type=_type_instance(type_),
+            modify_comment=comment,
+            kw=kw,
+        )
+        self.invoke(op)
+
+    # -- constraints --------------------------------------------------------------------------
+
+    def create_primary_key(
+        self,
+        constraint_name: str | None,
+        table_name: str,
+        columns: Sequence[str],
+        *,
+        schema: str | None = None,
+    ) -> None:
+        """ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY."""
+        self.invoke(CreatePrimaryKeyOp(constraint_name, table_name, tuple(columns), schema))
+
+    def create_unique_constraint(
+        self,
+        constraint_name: str | None,
+        table_name: str,
+        columns: Sequence[str],
+        *,
+        schema: str | None = None,
+        **kw: Any,
+    ) -> None:
+        """ALTER TABLE ... ADD CONSTRAINT ... UNIQUE (``deferrable``, ``initially``, ...)."""
+        op = CreateUniqueConstraintOp(constraint_name, table_name, tuple(columns), schema, kw)
+        self.invoke(op)
+
+    def create_check_constraint(
+        self,
+        constraint_name: str | None,
+        table_name: str,
+        condition: str | ClauseElement,
+        *,
+        schema: str | None = None,
+        **kw: Any,
+    ) -> None:
+        """ALTER TABLE ... ADD CONSTRAINT ... CHECK (``condition``: SQL text or expression)."""
+        self.invoke(CreateCheckConstraintOp(constraint_name, table_name, condition, schema, kw))
+
+    def create_exclude_constraint(
+        self, constraint_name: str | None, table_name: str, *elements: Any, **kw: Any
+    ) -> None:
+        """PostgreSQL EXCLUDE: elements are ``(column or expression, operator)`` pairs.
+
+        Keywords: ``schema``, ``using``, ``where``, ``deferrable``, ``initially``.
+        """
+        schema = kw.pop("schema", None)
+        self.invoke(CreateExcludeConstraintOp(constraint_name, table_name, elements, schema, kw))
+
+    def create_foreign_key(
+        self,
+        constraint_name: str | None,
+        source_table: str,
+        referent_table: str,
+        local_cols: Sequence[str],
+        remote_cols: Sequence[str],
+        *,
+        onupdate: str | None = None,
+        ondelete: str | None = None,
+        deferrable: bool | None = None,
+        initially: str | None = None,
+        match: str | None = None,
+        source_schema: str | None = None,
+        referent_schema: str | None = None,
+        **dialect_kw: Any,
+    ) -> None:
+        """ALTER TABLE source ADD CONSTRAINT ... FOREIGN KEY ... REFERENCES referent."""
+        options = {
+            "onupdate": onupdate,
+            "ondelete": ondelete,
+            "deferrable": deferrable,
+            "initially": initially,
+            "match": match,
+        }
+        kw = {key: value for key, value in options.items() if value is not None}
+        op = CreateForeignKeyOp(
+            constraint_name,
+            source_table,
+            referent_table,
+            tuple(local_cols),
+            tuple(remote_cols),
+            source_schema=source_schema,
+            referent_schema=referent_schema,
+            kw={**kw, **dialect_kw},
+        )
+        self.invoke(op)
+
+    def drop_constraint(
+        self,
+        constraint_name: str,
+        table_name: str,
+        type_: str | None = None,
+        *,
+        schema: str | None = None,
+        if_exists: bool | None = None,
+    ) -> None:
+        """ALTER TABLE ... DROP CONSTRAINT; ``type_``: foreignkey, primary, unique, check."""
+        op = DropConstraintOp(
+            constraint_name, table_name, type_=type_, schema=schema, if_exists=if_exists
+        )
+        self.invoke(op)
+
+    # -- comments -----------------------------------------------------------------------------
+
+    def create_table_comment(
+        self,
+        table_name: str,
+        comment: str | None,
+        *,
+        existing_comment: str | None = None,
+        schema: str | None = None,
+    ) -> None:
+        """Set the table's comment (``existing_comment`` makes it reversible)."""
+        op = CreateTableCommentOp(
+            table_name, comment, schema=schema, existing_comment=existing_comment
+        )
+        self.invoke(op)
+
+    def drop_table_comment(
+        self,
+        table_name: str,
+        *,
+        existing_comment: str | None = None,
+        schema: str | None = None,
+    ) -> None:
+        """Remove the table's comment (``existing_comment`` makes it reversible)."""
+        self.invoke(
+            DropTableCommentOp(table_name, schema=schema, existing_comment=existing_comment)
+        )
+
     # -- indexes ------------------------------------------------------------------------------
 
     def create_index(
@@ -264,6 +446,73 @@ class Operations:
     ) -> None:
         """INSERT ``rows`` (dictionaries) into ``table`` (a ``Table`` or ``sa.table()``)."""
         self.invoke(BulkInsertOp(table, rows, multiinsert=multiinsert))
+
+    def run_async(self, async_function: Callable[..., Awaitable[_T]], *args: Any, **kw: Any) -> _T:
+        """Await ``async_function(connection, *args, **kw)`` on this run's connection.
+
+        ``connection`` is the ``AsyncConnection`` of the migration's own connection (same
+        transaction). Needs an async driver (asyncpg, aiosqlite, ...) and a live database.
+        """
+        connection = self._bind
+        if self.impl.as_sql or connection is None or not hasattr(connection, "dialect"):
+            raise AmigrateError(
+                "op.run_async() needs a live database; there is none in offline (--sql) mode",
+                hint="check context.is_offline_mode() and skip the call offline",
+            )
+        if not connection.dialect.is_async:
+            raise AmigrateError(
+                f"op.run_async() needs an async driver; this run uses "
+                f"{connection.dialect.name}+{connection.dialect.driver}",
+                hint="use an async URL (postgresql+asyncpg://, sqlite+aiosqlite://)",
+            )
+        from sqlalchemy.ext.asyncio import AsyncConnection
+        from sqlalchemy.util import await_only
+
+        proxy = AsyncConnection._retrieve_proxy_for_target(connection)
+        if proxy is None:  # pragma: no cover - regenerate=True always gives one
+            raise AmigrateError("op.run_async() found no async connection for this run")
+        return await_only(async_function(proxy, *args, **kw))
+
+    # -- batch mode -----------------------------------------------------------------------------
+
+    def batch_alter_table(
+        self,
+        table_name: str,
+        schema: str | None = None,
+        recreate: Literal["auto", "always", "never"] = "auto",
+        partial_reordering: list[tuple[str, ...]] | None = None,
+        copy_from: Table | None = None,
+        table_args: tuple[Any, ...] = (),
+        table_kwargs: Mapping[str, Any] | None = None,
+        reflect_args: tuple[Any, ...] = (),
+        reflect_kwargs: Mapping[str, Any] | None = None,
+        naming_convention: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Alter a table in batch: on SQLite by recreating it (see ``operations/batch.py``).
+
+        Use it as a context manager: ``with op.batch_alter_table("t") as batch_op: ...``.
+        """
+        from amigrate.operations import batch
+
+        return batch.batch_alter_table(
+            self,
+            table_name,
+            schema=schema,
+            recreate=recreate,
+            partial_reordering=partial_reordering,
+            copy_from=copy_from,
+            table_args=table_args,
+            table_kwargs=table_kwargs,
+            reflect_args=reflect_args,
+            reflect_kwargs=reflect_kwargs,
+            naming_convention=naming_convention,
+        )
+
+
+def _type_instance(
+    type_: TypeEngine[Any] | type[TypeEngine[Any]] | None,
+) -> TypeEngine[Any] | None:
+    return None if type_ is None else to_instance(type_)
 
 
 _BUILTIN_NAMES = frozenset(name for name in vars(Operations) if not name.startswith("__"))

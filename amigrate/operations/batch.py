@@ -42,7 +42,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.schema import Column, SchemaItem, Table
     from sqlalchemy.sql.base import Executable
+    from sqlalchemy.sql.elements import conv
 
+    from amigrate.ddl.elements import InlineLiteral
     from amigrate.operations.base import Operations
     from amigrate.operations.schemaobj import IndexElement
 
@@ -73,15 +75,28 @@ class BatchOperations:
         """The connection the migration runs on (none offline)."""
         return self.operations.get_bind()
 
+    def get_context(self) -> Any:
+        """The migration context this run belongs to."""
+        return self.operations.get_context()
+
+    def f(self, name: str) -> conv:
+        """Mark ``name`` final: a naming convention will not rewrite it (``batch_op.f``)."""
+        return self.operations.f(name)
+
+    def inline_literal(self, value: Any, type_: Any = None) -> InlineLiteral:
+        """A value written into the SQL itself, so a statement reads the same offline."""
+        return self.operations.inline_literal(value, type_)
+
     def add_column(
         self,
         column: Column[Any],
         *,
         insert_before: str | None = None,
         insert_after: str | None = None,
+        if_not_exists: bool | None = None,
     ) -> None:
         """Add ``column``; on a recreate, before or after the named column (default: last)."""
-        self.batch.append(AddColumn(column, insert_before, insert_after))
+        self.batch.append(AddColumn(column, insert_before, insert_after, if_not_exists))
 
     def drop_column(self, column_name: str, **kw: Any) -> None:
         """Drop the column (on a recreate, with the constraints and indexes that use it)."""
@@ -198,9 +213,11 @@ class BatchOperations:
         """Add a CHECK constraint (a string or a SQL expression)."""
         self.batch.append(CreateCheckConstraint(constraint_name, condition, kw))
 
-    def drop_constraint(self, constraint_name: str, type_: str | None = None) -> None:
+    def drop_constraint(
+        self, constraint_name: str, type_: str | None = None, *, if_exists: bool | None = None
+    ) -> None:
         """Drop a named constraint (``type_``: "foreignkey", "unique", "check", "primary")."""
-        self.batch.append(DropConstraint(constraint_name, type_))
+        self.batch.append(DropConstraint(constraint_name, type_, if_exists))
 
     def create_primary_key(self, constraint_name: str | None, columns: Sequence[str]) -> None:
         """Make ``columns`` the primary key (replacing any other)."""

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from amigrate.errors import UnsupportedOperationError
-from amigrate.operations.batch_table import ConstraintState, IndexState, sql_text
+from amigrate.operations.batch_sql import sql_text
+from amigrate.operations.batch_table import ConstraintState, IndexState
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -63,11 +64,13 @@ class AddColumn(BatchOp):
     column: Column[Any]
     insert_before: str | None = None
     insert_after: str | None = None
+    if_not_exists: bool | None = None
 
     def sqlite_plain(self) -> bool:
         column = self.column
         return not (
-            self.insert_before
+            self.if_not_exists  # SQLite's ADD COLUMN has no IF NOT EXISTS
+            or self.insert_before
             or self.insert_after
             or column.primary_key
             or column.unique
@@ -77,10 +80,13 @@ class AddColumn(BatchOp):
         )
 
     def apply(self, state: TableState) -> None:
+        if self.if_not_exists and state.has_column(self.column.name):
+            return
         state.add_column(self.column, self.insert_before, self.insert_after)
 
     def replay(self, operations: Operations, table_name: str, schema: str | None) -> None:
-        self.operation_method(operations)(table_name, self.column, schema=schema)
+        extra = {"if_not_exists": True} if self.if_not_exists else {}
+        self.operation_method(operations)(table_name, self.column, schema=schema, **extra)
 
 
 @dataclass
@@ -90,6 +96,8 @@ class DropColumn(BatchOp):
     kw: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, state: TableState) -> None:
+        if self.kw.get("if_exists") and not state.has_column(self.column_name):
+            return
         state.drop_column(self.column_name)
 
     def replay(self, operations: Operations, table_name: str, schema: str | None) -> None:
@@ -125,7 +133,10 @@ class CreateIndex(BatchOp):
     kw: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, state: TableState) -> None:
-        state.add_index(IndexState(self.index_name, list(self.columns), self.unique, dict(self.kw)))
+        kw = {k: v for k, v in self.kw.items() if k != "if_not_exists"}
+        if self.kw.get("if_not_exists") and state.has_index(self.index_name):
+            return
+        state.add_index(IndexState(self.index_name, list(self.columns), self.unique, kw))
 
     def replay(self, operations: Operations, table_name: str, schema: str | None) -> None:
         self.operation_method(operations)(
@@ -141,6 +152,8 @@ class DropIndex(BatchOp):
     kw: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, state: TableState) -> None:
+        if self.kw.get("if_exists") and not state.has_index(self.index_name):
+            return
         state.drop_index(self.index_name)
 
     def replay(self, operations: Operations, table_name: str, schema: str | None) -> None:
@@ -220,13 +233,17 @@ class DropConstraint(BatchOp):
     method: ClassVar[str] = "drop_constraint"
     constraint_name: str
     type_: str | None = None
+    if_exists: bool | None = None
 
     def apply(self, state: TableState) -> None:
+        if self.if_exists and not state.has_constraint(self.constraint_name):
+            return
         state.drop_constraint(self.constraint_name, self.type_)
 
     def replay(self, operations: Operations, table_name: str, schema: str | None) -> None:
+        extra = {"if_exists": True} if self.if_exists else {}
         self.operation_method(operations)(
-            self.constraint_name, table_name, type_=self.type_, schema=schema
+            self.constraint_name, table_name, type_=self.type_, schema=schema, **extra
         )
 
 

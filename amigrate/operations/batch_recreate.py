@@ -2,11 +2,13 @@
 
 The steps are SQLite's own recipe for changes ALTER TABLE cannot make:
 
-1. Read the table: reflected (or ``copy_from``), plus what reflection misses on SQLite
-   (the ON DELETE/UPDATE actions of column-level foreign keys, expression indexes,
-   AUTOINCREMENT, triggers). A view that reads the table stops everything here: SQLite
-   refuses the final RENAME while a view names a missing table, and amigrate cannot
-   rewrite views, so the error names them before any statement runs.
+1. Read the table: reflected (or ``copy_from``), plus what SQLAlchemy's SQLite reflection
+   misses or misreads (UNIQUE, ON DELETE/UPDATE and DEFERRABLE written on a column,
+   COLLATE, generated-column expressions, expression indexes, AUTOINCREMENT and its
+   sequence, triggers). Then refuse, before any statement runs, what would break: a view
+   that reads the table (SQLite refuses the final RENAME while a view names a missing
+   table, and amigrate does not rewrite views), or a renamed or dropped column that other
+   tables' foreign keys point at.
 2. ``CREATE TABLE _amigrate_tmp_<name>`` with the recorded changes applied;
    ``INSERT INTO ... SELECT`` the rows (generated columns are never inserted into;
    retyped columns are CAST); ``DROP TABLE <name>``; ``ALTER TABLE ... RENAME TO <name>``;
@@ -22,8 +24,9 @@ actions still run. So, when enforcement is on:
 
 - outside a transaction: turn it off, run the recreate in a transaction of its own, check,
   commit, turn it back on (SQLite's documented procedure);
-- inside a transaction, if no other table references this one: the DROP has nothing to
-  delete elsewhere, and the recreate runs with enforcement on;
+- inside a transaction, if no table references this one (itself included: the new
+  table's copy of a self-reference points at the old one until the swap): the DROP has
+  nothing to delete elsewhere, and the recreate runs with enforcement on;
 - inside a transaction with referencing tables: an `UnsupportedOperationError`, before
   anything runs, saying how to run with enforcement off.
 
@@ -49,7 +52,7 @@ from amigrate.errors import AmigrateError, UnsupportedOperationError
 from amigrate.operations import schemaobj
 from amigrate.operations.batch_ops import Execute
 from amigrate.operations.batch_sql import balanced, definitions, identifiers
-from amigrate.operations.batch_table import IndexState, TableState, copy_column
+from amigrate.operations.batch_table import ColumnState, IndexState, TableState, copy_column
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -74,13 +77,19 @@ def recreate_table(batch_op: BatchOperations, options: BatchOptions) -> None:
         options.naming_convention or operations.schema_metadata().naming_convention
     )
     for recorded in batch_op.batch:
-        recorded.apply(state)
+        try:
+            recorded.apply(state)
+        except AmigrateError as exc:
+            message = f"batch_alter_table({state.name!r}): {recorded.method}: {exc.message}"
+            raise type(exc)(message, hint=exc.hint) from None
     if options.partial_reordering:
         state.reorder(options.partial_reordering)
     tmp_name = TEMP_PREFIX + state.name
     build: dict[str, Any] = {"table_args": options.table_args, "table_kwargs": options.table_kwargs}
     new_table = state.build(tmp_name, schemaobj.metadata(), with_indexes=False, **build)
     final = state.build(state.name, schemaobj.metadata(), with_indexes=True, **build)
+    if connection is not None:
+        _check_referenced_columns(connection, state)
     guard = (
         _foreign_keys_off(connection, state) if connection is not None else contextlib.nullcontext()
     )
@@ -248,7 +257,8 @@ def _read_sqlite_master(connection: Connection, state: TableState, *, reflected:
         if row.tbl_name.lower() != name:
             continue
         if row.type == "table" and row.name.lower() == name:
-            _generated_columns(state, row.sql)
+            if reflected:
+                _column_definitions(state, row.sql)
             if re.search(r"\bAUTOINCREMENT\b", row.sql, re.IGNORECASE):
                 state.kwargs.setdefault("sqlite_autoincrement", True)
                 _keep_sequence(connection, state)
@@ -273,26 +283,45 @@ def _keep_sequence(connection: Connection, state: TableState) -> None:
         )
 
 
-def _generated_columns(state: TableState, sql: str) -> None:
-    """Generated columns' expressions from the table's SQL.
+def _column_definitions(state: TableState, sql: str) -> None:
+    """What SQLAlchemy's SQLite reflection gets wrong or leaves out, read from the SQL.
 
-    SQLAlchemy's SQLite reflection reads an expression up to the last ``)`` of the
-    definition, swallowing the table constraints that follow it.
+    A generated column's expression (reflection reads up to the last ``)`` of the table,
+    swallowing the constraints after it), a column's COLLATE, and DEFERRABLE on a foreign
+    key written on the column.
     """
     for definition in definitions(sql):
         match = re.match(r'\s*(?:"((?:[^"]|"")+)"|`([^`]+)`|\[([^\]]+)\]|(\w+))', definition)
-        found = re.search(r"\bAS\s*\(", definition, re.IGNORECASE)
-        if match is None or found is None:
+        if match is None:
             continue
         name = next(g for g in match.groups() if g is not None).replace('""', '"').lower()
         column = next((c for c in state.columns if c.column.name.lower() == name), None)
-        if column is None or column.column.computed is None:
-            continue
-        expression = balanced(definition, found.end() - 1)
-        persisted = re.search(r"\bSTORED\b", definition[found.end() + len(expression) :], re.I)
-        column.column = copy_column(column.column, state.dialect, computed_sql=expression)
-        assert column.column.computed is not None
-        column.column.computed.persisted = bool(persisted)
+        if column is None:
+            continue  # a table constraint
+        _generated(state, column, definition)
+        collation = re.search(r"\bCOLLATE\s+(\w+)", definition, re.IGNORECASE)
+        if collation is not None and hasattr(column.column.type, "collation"):
+            column.column.type.collation = collation.group(1)
+        deferrable = re.search(
+            r"\b(NOT\s+)?DEFERRABLE(?:\s+INITIALLY\s+(DEFERRED|IMMEDIATE))?", definition, re.I
+        )
+        if deferrable is not None:
+            for constraint in state.constraints:
+                if constraint.kind == "foreign_key" and constraint.columns == [column.source]:
+                    constraint.options["deferrable"] = not deferrable.group(1)
+                    if deferrable.group(2):
+                        constraint.options["initially"] = deferrable.group(2).upper()
+
+
+def _generated(state: TableState, column: ColumnState, definition: str) -> None:
+    found = re.search(r"\bAS\s*\(", definition, re.IGNORECASE)
+    if found is None or column.column.computed is None:
+        return
+    expression = balanced(definition, found.end() - 1)
+    rest = definition[found.end() + len(expression) :]
+    column.column = copy_column(column.column, state.dialect, computed_sql=expression)
+    assert column.column.computed is not None
+    column.column.computed.persisted = bool(re.search(r"\bSTORED\b", rest, re.IGNORECASE))
 
 
 # -- foreign keys -----------------------------------------------------------------------------
@@ -348,6 +377,28 @@ def _referencing_tables(connection: Connection, state: TableState) -> list[str]:
         if any(str(row[2]).lower() == state.name.lower() for row in targets):
             found.append(table)
     return sorted(found)
+
+
+def _check_referenced_columns(connection: Connection, state: TableState) -> None:
+    """Refuse to rename or drop a column other tables' foreign keys point at.
+
+    Their REFERENCES clauses would name a column the new table does not have.
+    """
+    kept = {c.source for c in state.columns if c.source is not None and c.source == c.column.name}
+    name = state.name.lower()
+    lost = set()
+    others = [t for t in _referencing_tables(connection, state) if t != state.name]
+    for table in others:  # a reference to itself is renamed with the column
+        for row in connection.exec_driver_sql(_pragma("foreign_key_list", table, state.schema)):
+            target = row[4]
+            if str(row[2]).lower() == name and target is not None and target not in kept:
+                lost.add(f"{table}.{row[3]} -> {target}")
+    if lost:
+        raise UnsupportedOperationError(
+            f"batch_alter_table({state.name!r}) would rename or drop a column that foreign "
+            f"keys of other tables reference: {', '.join(sorted(lost))}",
+            hint="change those foreign keys first (a batch on each referencing table)",
+        )
 
 
 def _check_foreign_keys(connection: Connection, state: TableState, *, enforced: bool) -> None:

@@ -128,6 +128,15 @@ class TableState:
             f"table {self.name!r} has no column {name!r}", hint=f"its columns are: {known}"
         )
 
+    def has_column(self, name: str) -> bool:
+        return any(c.column.name == name for c in self.columns)
+
+    def has_constraint(self, name: str) -> bool:
+        return any(c.name == name for c in self.constraints)
+
+    def has_index(self, name: str | None) -> bool:
+        return name is not None and any(ix.name == name for ix in self.indexes)
+
     def _current_name(self, name: str) -> str:
         """``name``, or what the batch renamed it to."""
         if all(c.column.name != name for c in self.columns):
@@ -166,13 +175,15 @@ class TableState:
     def _column_extras(self, column: Column[Any]) -> None:
         """What ``Column(..., primary_key=, unique=, index=, ForeignKey())`` asks for."""
         name = column.name
-        if column.primary_key:
-            self.set_primary_key(None, [name])
-        if column.unique:
-            self.add_constraint(ConstraintState("unique", None, [name]))
-        if column.index:
+        if column.primary_key:  # joins the primary key, as in a table definition
+            current = next((c for c in self.constraints if c.kind == "primary_key"), None)
+            columns = [*current.columns, name] if current else [name]
+            self.set_primary_key(current.name if current else None, columns)
+        if column.index:  # with unique=True too: SQLAlchemy makes that a unique index
             ix_name = f"ix_{self.name}_{name}"
             self.indexes.append(IndexState(ix_name, [name], bool(column.unique)))
+        elif column.unique:
+            self.add_constraint(ConstraintState("unique", None, [name]))
         for fk in column.foreign_keys:
             schema, table_name, target = foreign_key_target(fk)
             options = {key: getattr(fk, key) for key in _FK_OPTIONS if getattr(fk, key)}
@@ -201,18 +212,12 @@ class TableState:
                     hint="drop or redefine the generated column in the same batch, first",
                 )
         self.columns.remove(state)
-        kept = []
-        for constraint in self.constraints:
-            if constraint.kind == "primary_key" and name in constraint.columns:
-                constraint.columns.remove(name)
-                if not constraint.columns:
-                    continue
-            elif name in constraint.columns or (
-                constraint.sqltext is not None and lowered in identifiers(constraint.sqltext)
-            ):
-                continue
-            kept.append(constraint)
-        self.constraints = kept
+        self.constraints = [
+            c
+            for c in self.constraints
+            if name not in c.columns
+            and (c.sqltext is None or lowered not in identifiers(c.sqltext))
+        ]
         self.indexes = [ix for ix in self.indexes if lowered not in _index_identifiers(ix)]
 
     def alter_column(self, name: str, changes: Mapping[str, Any]) -> None:
@@ -478,7 +483,4 @@ __all__ = [
     "IndexState",
     "TableState",
     "copy_column",
-    "identifiers",
-    "rename_identifiers",
-    "sql_text",
 ]

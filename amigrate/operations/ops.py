@@ -5,6 +5,10 @@ execution (ops → implementation → DDL). ``reverse()`` returns the operation 
 this one where that is determined by what the op holds; otherwise it raises
 ``NotImplementedError`` (a ``DropColumnOp`` knows its column only when made as a reverse).
 
+Column alterations and table comments live in ``ops_alter.py``, constraints in
+``ops_constraints.py``; this module re-exports them, so ``ops`` is the one place to import
+operations from.
+
 Ops compare by identity: they hold SQLAlchemy objects whose ``==`` builds SQL.
 """
 
@@ -14,6 +18,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from amigrate.operations import schemaobj
+from amigrate.operations.ops_alter import AlterColumnOp, CreateTableCommentOp, DropTableCommentOp
+from amigrate.operations.ops_base import MigrateOperation
+from amigrate.operations.ops_constraints import (
+    AddConstraintOp,
+    CreateCheckConstraintOp,
+    CreateExcludeConstraintOp,
+    CreateForeignKeyOp,
+    CreatePrimaryKeyOp,
+    CreateUniqueConstraintOp,
+    DropConstraintOp,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -23,14 +38,6 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.expression import TableClause
 
     from amigrate.operations.schemaobj import IndexElement
-
-
-class MigrateOperation:
-    """Base of every operation and container."""
-
-    def reverse(self) -> MigrateOperation:
-        """The operation that undoes this one."""
-        raise NotImplementedError(f"{type(self).__name__} has no determined inverse")
 
 
 # -- tables -----------------------------------------------------------------------------------
@@ -267,12 +274,22 @@ class MigrationScript(MigrateOperation):
 
 __all__ = [
     "AddColumnOp",
+    "AddConstraintOp",
+    "AlterColumnOp",
     "BulkInsertOp",
+    "CreateCheckConstraintOp",
+    "CreateExcludeConstraintOp",
+    "CreateForeignKeyOp",
     "CreateIndexOp",
+    "CreatePrimaryKeyOp",
+    "CreateTableCommentOp",
     "CreateTableOp",
+    "CreateUniqueConstraintOp",
     "DowngradeOps",
     "DropColumnOp",
+    "DropConstraintOp",
     "DropIndexOp",
+    "DropTableCommentOp",
     "DropTableOp",
     "ExecuteSQLOp",
     "MigrateOperation",

@@ -12,13 +12,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.schema import Column, Constraint, Index, MetaData, Table
+from sqlalchemy.schema import (
+    CheckConstraint,
+    Column,
+    Constraint,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.types import NullType
 
 from amigrate.ddl.elements import foreign_key_target
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from sqlalchemy.schema import SchemaItem
     from sqlalchemy.sql.elements import ClauseElement
@@ -82,6 +92,142 @@ def index(
     return only
 
 
+def primary_key(
+    name: str | None,
+    table_name: str,
+    columns: Sequence[str],
+    *,
+    schema: str | None = None,
+    metadata: MetaData | None = None,
+    **kw: Any,
+) -> PrimaryKeyConstraint:
+    """A ``PRIMARY KEY`` constraint on a stub table holding ``columns``."""
+    constraint = PrimaryKeyConstraint(*columns, name=name, **kw)
+    _on_stub(table_name, columns, constraint, schema, metadata)
+    return constraint
+
+
+def unique(
+    name: str | None,
+    table_name: str,
+    columns: Sequence[str],
+    *,
+    schema: str | None = None,
+    metadata: MetaData | None = None,
+    **kw: Any,
+) -> UniqueConstraint:
+    """A ``UNIQUE`` constraint on a stub table holding ``columns``."""
+    constraint = UniqueConstraint(*columns, name=name, **kw)
+    _on_stub(table_name, columns, constraint, schema, metadata)
+    return constraint
+
+
+def check(
+    name: str | None,
+    table_name: str,
+    condition: str | ClauseElement,
+    *,
+    schema: str | None = None,
+    metadata: MetaData | None = None,
+    **kw: Any,
+) -> CheckConstraint:
+    """A ``CHECK`` constraint; ``condition`` is SQL text or an expression."""
+    constraint = CheckConstraint(cast("Any", condition), name=name, **kw)
+    _on_stub(table_name, (), constraint, schema, metadata)
+    return constraint
+
+
+def exclude(
+    name: str | None,
+    table_name: str,
+    elements: Sequence[Any],
+    *,
+    schema: str | None = None,
+    metadata: MetaData | None = None,
+    **kw: Any,
+) -> Constraint:
+    """A PostgreSQL ``EXCLUDE`` constraint; ``elements`` are ``(column or expression, op)``."""
+    from sqlalchemy.dialects.postgresql import ExcludeConstraint
+
+    names = [e[0] for e in elements if isinstance(e[0], str)]
+    constraint = ExcludeConstraint(*elements, name=name, **kw)
+    _on_stub(table_name, names, constraint, schema, metadata)
+    return constraint
+
+
+def foreign_key(
+    name: str | None,
+    source_table: str,
+    referent_table: str,
+    local_cols: Sequence[str],
+    remote_cols: Sequence[str],
+    *,
+    source_schema: str | None = None,
+    referent_schema: str | None = None,
+    metadata: MetaData | None = None,
+    **kw: Any,
+) -> ForeignKeyConstraint:
+    """A ``FOREIGN KEY`` constraint between two stub tables (one, when it refers to itself)."""
+    owner = metadata if metadata is not None else MetaData()
+    referent = Table(
+        referent_table, owner, *[column(c) for c in remote_cols], schema=referent_schema
+    )
+    if (source_table, source_schema) == (referent_table, referent_schema):
+        source = referent
+        for name_ in local_cols:
+            if name_ not in source.c:
+                source.append_column(column(name_))
+    else:
+        source = Table(source_table, owner, *[column(c) for c in local_cols], schema=source_schema)
+    constraint = ForeignKeyConstraint(
+        list(local_cols), [referent.c[c] for c in remote_cols], name=name, **kw
+    )
+    source.append_constraint(constraint)
+    return constraint
+
+
+CONSTRAINT_TYPES = ("foreignkey", "primary", "unique", "check")
+"""The ``type_`` values of ``drop_constraint``, as Alembic spells them."""
+
+
+def generic_constraint(
+    name: str | None,
+    table_name: str,
+    type_: str | None,
+    *,
+    schema: str | None = None,
+    metadata: MetaData | None = None,
+) -> Constraint:
+    """A constraint known by name and kind only, enough to drop it."""
+    kinds: dict[str | None, Callable[[], Constraint]] = {
+        "foreignkey": lambda: ForeignKeyConstraint([], [], name=name),
+        "primary": lambda: PrimaryKeyConstraint(name=name),
+        "unique": lambda: UniqueConstraint(name=name),
+        "check": lambda: CheckConstraint("", name=name),
+        None: lambda: Constraint(name=name),
+    }
+    if type_ not in kinds:
+        raise ValueError(
+            f"drop_constraint: type_ {type_!r} is not one of {', '.join(CONSTRAINT_TYPES)}"
+        )
+    constraint = kinds[type_]()
+    _on_stub(table_name, (), constraint, schema, metadata)
+    return constraint
+
+
+def _on_stub(
+    table_name: str,
+    columns: Iterable[str],
+    constraint: Constraint,
+    schema: str | None,
+    metadata: MetaData | None,
+) -> Table:
+    owner = metadata if metadata is not None else MetaData()
+    stub = Table(table_name, owner, *[column(c) for c in dict.fromkeys(columns)], schema=schema)
+    stub.append_constraint(constraint)
+    return stub
+
+
 def _unattached(item: SchemaItem, given: set[int]) -> SchemaItem:
     """``item`` itself, or a copy when it already belongs to a table."""
     if isinstance(item, Column):
@@ -139,4 +285,17 @@ def _stub_foreign_key_targets(new: Table) -> None:
             target.append_column(column(column_name))
 
 
-__all__ = ["IndexElement", "column", "index", "metadata", "table"]
+__all__ = [
+    "CONSTRAINT_TYPES",
+    "IndexElement",
+    "check",
+    "column",
+    "exclude",
+    "foreign_key",
+    "generic_constraint",
+    "index",
+    "metadata",
+    "primary_key",
+    "table",
+    "unique",
+]

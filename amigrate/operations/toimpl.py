@@ -12,14 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from amigrate.errors import AmigrateError
 from amigrate.operations import schemaobj
 from amigrate.operations.ops import (
     AddColumnOp,
+    AddConstraintOp,
+    AlterColumnOp,
     BulkInsertOp,
+    CreateExcludeConstraintOp,
     CreateIndexOp,
+    CreateTableCommentOp,
     CreateTableOp,
     DropColumnOp,
+    DropConstraintOp,
     DropIndexOp,
+    DropTableCommentOp,
     DropTableOp,
     ExecuteSQLOp,
     MigrateOperation,
@@ -100,6 +107,53 @@ def drop_column(operations: Operations, op: DropColumnOp) -> None:
     )
 
 
+@register(AlterColumnOp)
+def alter_column(operations: Operations, op: AlterColumnOp) -> None:
+    operations.impl.alter_column(op.table_name, op.column_name, op.schema, changes=op.changes())
+
+
+@register(AddConstraintOp)
+def add_constraint(operations: Operations, op: AddConstraintOp) -> None:
+    operations.impl.add_constraint(op.to_constraint(operations.schema_metadata()))
+
+
+@register(CreateExcludeConstraintOp)
+def exclude_elsewhere(operations: Operations, op: CreateExcludeConstraintOp) -> None:
+    raise operations.impl.unsupported(
+        "create an EXCLUDE constraint", hint="EXCLUDE constraints are PostgreSQL's"
+    )
+
+
+@register(CreateExcludeConstraintOp, "postgresql")
+def exclude(operations: Operations, op: CreateExcludeConstraintOp) -> None:
+    operations.impl.add_constraint(op.to_constraint(operations.schema_metadata()))
+
+
+@register(DropConstraintOp)
+def drop_constraint(operations: Operations, op: DropConstraintOp) -> None:
+    constraint = op.to_constraint(operations.schema_metadata())
+    if constraint.name is None:
+        raise AmigrateError(
+            f"cannot drop an unnamed constraint of table {op.table_name!r}",
+            hint="give the constraint a name, or set a naming convention on the target metadata",
+        )
+    operations.impl.drop_constraint(constraint, if_exists=bool(op.if_exists))
+
+
+@register(CreateTableCommentOp)
+def create_table_comment(operations: Operations, op: CreateTableCommentOp) -> None:
+    table = schemaobj.table(
+        op.table_name, schema=op.schema, comment=op.comment, metadata=operations.schema_metadata()
+    )
+    operations.impl.create_table_comment(table)
+
+
+@register(DropTableCommentOp)
+def drop_table_comment(operations: Operations, op: DropTableCommentOp) -> None:
+    table = schemaobj.table(op.table_name, schema=op.schema, metadata=operations.schema_metadata())
+    operations.impl.drop_table_comment(table)
+
+
 @register(CreateIndexOp)
 def create_index(operations: Operations, op: CreateIndexOp) -> None:
     index = op.to_index(operations.schema_metadata())
@@ -110,6 +164,16 @@ def create_index(operations: Operations, op: CreateIndexOp) -> None:
 def drop_index(operations: Operations, op: DropIndexOp) -> None:
     index = op.to_index(operations.schema_metadata())
     operations.impl.drop_index(index, if_exists=bool(op.if_exists))
+
+
+@register(DropIndexOp, "mysql")
+@register(DropIndexOp, "mariadb")
+def drop_index_of_table(operations: Operations, op: DropIndexOp) -> None:
+    if op.table_name is None:
+        raise operations.impl.unsupported(
+            f"drop index {op.index_name!r} without its table", hint="pass table_name="
+        )
+    drop_index(operations, op)
 
 
 @register(ExecuteSQLOp)

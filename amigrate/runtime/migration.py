@@ -78,7 +78,6 @@ class MigrationContext:
         self._whole_run = False
         self._external = connection is not None and connection.in_transaction()
         self._sqlite_isolation: Any = None
-        self._modules: dict[str, ModuleType] = {}
 
     @classmethod
     def configure(
@@ -300,9 +299,9 @@ class MigrationContext:
         try:
             yield
         finally:
+            if self.connection is not None and self.connection.in_transaction():
+                self.connection.commit()  # SQLAlchemy auto-began one, even in autocommit mode
             if options_changed and self.connection is not None:
-                if self.connection.in_transaction():  # SQLAlchemy's bookkeeping, even here
-                    self.connection.commit()
                 level = self.connection.default_isolation_level
                 self.connection.execution_options(isolation_level=level)
             if in_transaction:

@@ -27,7 +27,6 @@ from amigrate.ddl import impl_for
 from amigrate.ddl.sink import ConnectionSink, ScriptSink, offline_dialect
 from amigrate.errors import AmigrateError, MigrationFailedError, UnsupportedOperationError
 from amigrate.operations import Operations
-from amigrate.operations.batch import batch_alter_table
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -62,9 +61,7 @@ op.execute("INSERT INTO child (id, item_id) SELECT id, id FROM item WHERE id <= 
 """
 
 BATCH = """
-from amigrate.operations.batch import batch_alter_table
-
-with batch_alter_table(op, "item") as batch_op:
+with op.batch_alter_table("item") as batch_op:
     batch_op.add_column(sa.Column("note", sa.String(30), server_default="n/a"), insert_after="code")
     batch_op.drop_column("legacy")
     batch_op.alter_column("qty", new_column_name="quantity")
@@ -198,8 +195,7 @@ async def test_a_view_on_the_table_is_named_before_anything_changes(
         "b2",
         "a1",
         upgrade="""
-        from amigrate.operations.batch import batch_alter_table
-        with batch_alter_table(op, "t") as batch_op:
+        with op.batch_alter_table("t") as batch_op:
             batch_op.drop_column("x")
         """,
     )
@@ -247,12 +243,12 @@ def test_never_refuses_what_needs_a_recreate_before_anything_runs(backend: Backe
         refused = pytest.raises(
             UnsupportedOperationError, match="ALTER TABLE cannot do drop_column"
         )
-        with refused, batch_alter_table(op, "p", recreate="never") as batch_op:
+        with refused, op.batch_alter_table("p", recreate="never") as batch_op:
             batch_op.add_column(sa.Column("plain", sa.Integer))
             batch_op.drop_column("name")
         assert [c["name"] for c in sa.inspect(connection).get_columns("p")] == ["id", "name"]
 
-        with batch_alter_table(op, "p", recreate="never") as batch_op:
+        with op.batch_alter_table("p", recreate="never") as batch_op:
             batch_op.add_column(sa.Column("plain", sa.Integer))
             batch_op.create_index("ix_p_plain", ["plain"])
         sql = rows(connection, "SELECT sql FROM sqlite_master WHERE name = 'p'")[0][0]
@@ -264,7 +260,7 @@ def test_enforced_foreign_keys_are_off_during_the_swap_and_on_again(backend: Bac
     """Outside a transaction, the batch switches enforcement off and runs one of its own."""
     with operations(backend, foreign_keys=True) as (op, connection):
         create(connection, *PARENT_AND_CHILD)
-        with batch_alter_table(op, "p") as batch_op:
+        with op.batch_alter_table("p") as batch_op:
             batch_op.add_column(sa.Column("code", sa.String(5)), insert_before="name")
         assert rows(connection, "SELECT * FROM c ORDER BY id") == [(1, 1), (2, 2)]
         assert rows(connection, "SELECT * FROM p ORDER BY id") == [(1, None, "a"), (2, None, "b")]
@@ -279,7 +275,7 @@ def test_enforced_foreign_keys_inside_a_transaction_are_refused_up_front(backend
         create(connection, *PARENT_AND_CHILD)
         connection.exec_driver_sql("BEGIN")
         refused = pytest.raises(UnsupportedOperationError, match="rows of c that reference it")
-        with refused, batch_alter_table(op, "p") as batch_op:
+        with refused, op.batch_alter_table("p") as batch_op:
             batch_op.drop_column("name")
         connection.exec_driver_sql("ROLLBACK")
         assert rows(connection, "SELECT * FROM c ORDER BY id") == [(1, 1), (2, 2)]
@@ -287,10 +283,20 @@ def test_enforced_foreign_keys_inside_a_transaction_are_refused_up_front(backend
 
         # a table nobody references can be recreated right there
         connection.exec_driver_sql("BEGIN")
-        with batch_alter_table(op, "c") as batch_op:
+        with op.batch_alter_table("c") as batch_op:
             batch_op.alter_column("p_id", new_column_name="parent_id")
         connection.exec_driver_sql("COMMIT")
         assert rows(connection, "SELECT id, parent_id FROM c ORDER BY id") == [(1, 1), (2, 2)]
+
+
+@SQLITE
+def test_renaming_a_column_other_tables_reference_is_refused_up_front(backend: Backend):
+    with operations(backend) as (op, connection):
+        create(connection, *PARENT_AND_CHILD)
+        refused = pytest.raises(UnsupportedOperationError, match=r"c\.p_id -> id")
+        with refused, op.batch_alter_table("p") as batch_op:
+            batch_op.alter_column("id", new_column_name="pid")
+        assert [c["name"] for c in sa.inspect(connection).get_columns("p")] == ["id", "name"]
 
 
 @SQLITE
@@ -302,7 +308,7 @@ def test_partial_reordering_and_an_expression_index(backend: Backend):
             "CREATE INDEX ix_t_lower_b ON t (lower(b)) WHERE c > 0",
             "INSERT INTO t VALUES (1, 'B', 3, 4)",
         )
-        with batch_alter_table(op, "t", partial_reordering=[("d", "c", "b")]) as batch_op:
+        with op.batch_alter_table("t", partial_reordering=[("d", "c", "b")]) as batch_op:
             batch_op.alter_column("b", new_column_name="bee")
         assert [c["name"] for c in sa.inspect(connection).get_columns("t")] == [
             "a",
@@ -328,7 +334,7 @@ def test_unnamed_constraints_are_kept_and_named_by_naming_convention(backend: Ba
             "CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(5) UNIQUE,"
             " nick VARCHAR(5) UNIQUE, p_id INTEGER REFERENCES p (id), qty INT CHECK (qty > 0))",
         )
-        with batch_alter_table(op, "t", naming_convention=convention) as batch_op:
+        with op.batch_alter_table("t", naming_convention=convention) as batch_op:
             batch_op.drop_constraint("uq_t_code", type_="unique")
             batch_op.drop_constraint("fk_t_p_id_p", type_="foreignkey")
             batch_op.create_foreign_key("fk_qty", "p", ["qty"], ["id"], ondelete="SET NULL")
@@ -352,14 +358,41 @@ def test_new_unnamed_constraints_take_the_target_naming_convention(backend: Back
         create(connection, "CREATE TABLE p (id INTEGER PRIMARY KEY)")
         create(connection, "CREATE TABLE t (id INTEGER, code VARCHAR(5))")
         op = Operations(op.impl, naming_convention=convention)
-        with batch_alter_table(op, "t") as batch_op:
+        with op.batch_alter_table("t") as batch_op:
             batch_op.create_primary_key(None, ["id"])
             batch_op.create_unique_constraint(None, ["code"])
             batch_op.add_column(sa.Column("p_id", sa.Integer, sa.ForeignKey("p.id")))
+            batch_op.create_index(batch_op.f("ix_t_p_id"), ["p_id"])
         inspector = sa.inspect(connection)
         assert inspector.get_pk_constraint("t")["name"] == "pk_t"
         assert [u["name"] for u in inspector.get_unique_constraints("t")] == ["uq_t_code"]
         assert [fk["name"] for fk in inspector.get_foreign_keys("t")] == ["fk_t_p_id_p"]
+        assert [ix["name"] for ix in inspector.get_indexes("t")] == ["ix_t_p_id"]
+
+
+@SQLITE
+def test_what_sqlite_reflection_misses_is_kept(backend: Backend):
+    """Column-level UNIQUE, ON DELETE and DEFERRABLE, COLLATE; a generated column's SQL."""
+    with operations(backend) as (op, connection):
+        create(
+            connection,
+            "CREATE TABLE p (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT COLLATE NOCASE UNIQUE,"
+            " p_id INT REFERENCES p (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+            " twice INT GENERATED ALWAYS AS (p_id * 2) STORED, legacy INT,"
+            " CONSTRAINT ck_p CHECK (p_id > 0))",
+        )
+        with op.batch_alter_table("t") as batch_op:
+            batch_op.drop_column("legacy")
+        sql = rows(connection, "SELECT sql FROM sqlite_master WHERE name = 't'")[0][0]
+        assert 'code TEXT COLLATE "NOCASE"' in sql
+        assert "UNIQUE (code)" in sql
+        connection.exec_driver_sql("INSERT INTO t (id, code) VALUES (1, 'a')")
+        with pytest.raises(sa.exc.IntegrityError):  # unique, case-insensitively
+            connection.exec_driver_sql("INSERT INTO t (id, code) VALUES (2, 'A')")
+        assert "ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED" in sql
+        assert "GENERATED ALWAYS AS (p_id * 2) STORED" in sql
+        assert "CONSTRAINT ck_p CHECK (p_id > 0)" in sql
 
 
 @SQLITE
@@ -372,7 +405,7 @@ def test_self_reference_and_autoincrement_survive(backend: Backend):
             "INSERT INTO node VALUES (1, NULL, 1), (2, 1, 2), (3, 2, 3), (9, 2, 9)",
             "DELETE FROM node WHERE id = 9",
         )
-        with batch_alter_table(op, "node") as batch_op:
+        with op.batch_alter_table("node") as batch_op:
             batch_op.drop_column("x")
         connection.exec_driver_sql("INSERT INTO node (parent_id) VALUES (3)")
         assert rows(connection, "SELECT * FROM node ORDER BY id") == [
@@ -387,10 +420,25 @@ def test_self_reference_and_autoincrement_survive(backend: Backend):
 def test_an_error_inside_the_block_applies_nothing(backend: Backend):
     with operations(backend) as (op, connection):
         create(connection, PARENT_AND_CHILD[0])
-        with pytest.raises(ZeroDivisionError), batch_alter_table(op, "p") as batch_op:
+        with pytest.raises(ZeroDivisionError), op.batch_alter_table("p") as batch_op:
             batch_op.drop_column("name")
             1 / 0  # noqa: B018
         assert [c["name"] for c in sa.inspect(connection).get_columns("p")] == ["id", "name"]
+
+
+@SQLITE
+def test_if_exists_and_if_not_exists_on_a_recreate(backend: Backend):
+    with operations(backend) as (op, connection):
+        create(connection, PARENT_AND_CHILD[0], "CREATE INDEX ix_p_name ON p (name)")
+        with op.batch_alter_table("p") as batch_op:
+            batch_op.add_column(sa.Column("name", sa.String(10)), if_not_exists=True)
+            batch_op.add_column(sa.Column("code", sa.String(10)), if_not_exists=True)
+            batch_op.drop_column("nope", if_exists=True)
+            batch_op.create_index("ix_p_name", ["name"], if_not_exists=True)
+            batch_op.drop_index("ix_nope", if_exists=True)
+        inspector = sa.inspect(connection)
+        assert [c["name"] for c in inspector.get_columns("p")] == ["id", "name", "code"]
+        assert [ix["name"] for ix in inspector.get_indexes("p")] == ["ix_p_name"]
 
 
 @SQLITE
@@ -398,7 +446,7 @@ def test_dropping_what_a_generated_column_uses_is_refused(backend: Backend):
     with operations(backend) as (op, connection):
         create(connection, "CREATE TABLE t (a INT, b INT GENERATED ALWAYS AS (a + 1))")
         refused = pytest.raises(AmigrateError, match="generated column 'b' is computed from it")
-        with refused, batch_alter_table(op, "t") as batch_op:
+        with refused, op.batch_alter_table("t") as batch_op:
             batch_op.drop_column("a")
 
 
@@ -448,13 +496,28 @@ BATCHES: dict[str, Callable[[Any], None]] = {
         batch_op.add_column(sa.Column("email", sa.String(100))),
     ),
     "retype": lambda batch_op: batch_op.alter_column("age", type_=sa.String(3)),
+    "insert-before": lambda batch_op: batch_op.add_column(
+        sa.Column("email", sa.String(100)), insert_before="name"
+    ),
+    "unique": lambda batch_op: batch_op.create_unique_constraint("uq_account_name", ["name"]),
+    "foreign-key": lambda batch_op: batch_op.create_foreign_key(
+        "fk_account_age", "other", ["age"], ["id"], ondelete="CASCADE"
+    ),
+    "check": lambda batch_op: batch_op.create_check_constraint("ck_age", "age > 0"),
+    "rename": lambda batch_op: batch_op.alter_column("name", new_column_name="full_name"),
+    "not-null": lambda batch_op: batch_op.alter_column("age", nullable=False),
+    "server-default": lambda batch_op: batch_op.alter_column("age", server_default="5"),
+    "indexes": lambda batch_op: (
+        batch_op.drop_index("ix_account_name"),
+        batch_op.create_index("ix_account_age", ["age"]),
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BATCHES))
 def test_offline_copy_from_matches_alembic(case: str):
     def ours(op: Operations) -> None:
-        with batch_alter_table(op, "account", copy_from=account(), recreate="always") as batch_op:
+        with op.batch_alter_table("account", copy_from=account(), recreate="always") as batch_op:
             BATCHES[case](batch_op)
 
     def theirs(op: AlembicOperations) -> None:
@@ -466,7 +529,7 @@ def test_offline_copy_from_matches_alembic(case: str):
 
 def test_offline_statements_and_the_need_for_copy_from():
     def run(op: Operations) -> None:
-        with batch_alter_table(op, "account", copy_from=account()) as batch_op:
+        with op.batch_alter_table("account", copy_from=account()) as batch_op:
             batch_op.alter_column("name", new_column_name="full_name")
 
     assert statements(offline(run)) == [
@@ -480,29 +543,27 @@ def test_offline_statements_and_the_need_for_copy_from():
     ]
 
     def without_copy_from(op: Operations) -> None:
-        with batch_alter_table(op, "account") as batch_op:
+        with op.batch_alter_table("account") as batch_op:
             batch_op.drop_column("legacy")
 
     with pytest.raises(AmigrateError, match=re.escape("offline (--sql) mode needs copy_from")):
         offline(without_copy_from)
 
     def plain(op: Operations) -> None:
-        with batch_alter_table(op, "account") as batch_op:
+        with op.batch_alter_table("account") as batch_op:
             batch_op.add_column(sa.Column("email", sa.String(100)))
 
     assert statements(offline(plain)) == ["ALTER TABLE account ADD COLUMN email VARCHAR(100)"]
 
 
 OFFLINE_REVISION = """
-from amigrate.operations.batch import batch_alter_table
-
 account = sa.Table(
     "account",
     sa.MetaData(),
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(50)),
 )
-with batch_alter_table(op, "account", copy_from={copy_from}) as batch_op:
+with op.batch_alter_table("account", copy_from={copy_from}) as batch_op:
     batch_op.alter_column("name", nullable=False)
 """
 

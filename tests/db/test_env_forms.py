@@ -125,3 +125,20 @@ async def test_autocommit_block_runs_outside_the_transaction(
     await command.upgrade(env.config, "head")
     assert await env.version_rows() == ["a1"]
     assert await env.tables() == {"alembic_version", "a"}
+
+
+async def test_autocommit_block_on_both_backends(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision(
+        "a1",
+        upgrade=(
+            f"{TABLE_A}\n"
+            "with op.get_context().autocommit_block():\n"
+            "    op.execute('INSERT INTO a (id) VALUES (1)')\n"
+            "op.execute('INSERT INTO a (id) VALUES (2)')"
+        ),
+    )
+    env.add_revision("b2", "a1", upgrade=f"{TABLE_B}\nop.execute('SELECT nope')")
+    with pytest.raises(MigrationFailedError):
+        await command.upgrade(env.config, "head")
+    assert await env.version_rows() == ["a1"]
+    assert await env.tables() == {"alembic_version", "a"}
