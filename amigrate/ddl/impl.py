@@ -3,7 +3,8 @@
 An implementation knows which statements an operation takes on its dialect (a new
 column's constraints, indexes and comment, a table's indexes and comments) and nothing
 about where they go: its sink runs them on a connection or writes them into a script.
-Dialects subclass it (``ddl/postgresql.py``, ``ddl/sqlite.py``); `impl_for` picks one.
+Dialects subclass it (``ddl/postgresql.py``, ``ddl/sqlite.py``, ``ddl/mysql.py``);
+`impl_for` picks one.
 """
 
 from __future__ import annotations

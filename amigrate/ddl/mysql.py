@@ -64,7 +64,8 @@ class MySQLImpl(DefaultImpl):
 
     def check_alter_column(self, table_name: str, column_name: str, changes: ColumnChanges) -> None:
         super().check_alter_column(table_name, column_name, changes)
-        if _spelling(changes) != "default" and _type(changes) is None:
+        restates = not changes.is_empty() and _spelling(changes) != "default"
+        if restates and _type(changes) is None:
             raise self.unsupported(
                 f"alter column {column_name!r} of table {table_name!r} without its type",
                 hint="MODIFY/CHANGE restate the whole column: pass existing_type=",
@@ -74,14 +75,15 @@ class MySQLImpl(DefaultImpl):
         self, table_name: str, column_name: str, schema: str | None, changes: ColumnChanges
     ) -> list[Executable]:
         """One statement: CHANGE or MODIFY the column, or just SET/DROP its default."""
-        spelling = _spelling(changes)
-        if spelling == "default":
-            if changes.server_default is False:
-                return []
+        if changes.is_empty():
+            return []
+        if _spelling(changes) == "default":
             return [ColumnDefault(table_name, column_name, changes.server_default, schema)]
         type_ = _type(changes)
         assert type_ is not None  # check_alter_column made sure
-        new_name = changes.new_column_name or column_name if spelling == "change" else None
+        new_name = (
+            changes.new_column_name or column_name if _spelling(changes) == "change" else None
+        )
         return [
             RestateColumn(
                 table_name,

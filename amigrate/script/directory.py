@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amigrate.errors import ConfigError
-from amigrate.script.headers import read_revision
 from amigrate.script.revision import Revision, RevisionMap
 
 if TYPE_CHECKING:
@@ -126,10 +125,12 @@ class ScriptDirectory:
 
     def script_files(self) -> list[Path]:
         """Every revision file in the version locations (a missing location holds none)."""
-        files: list[Path] = []
-        for location in self.version_locations:
-            files.extend(_python_files(location, recursive=self.recursive))
-        return files
+        return [
+            Path(entry.path)
+            for location in self.version_locations
+            for entries in _python_files(location, recursive=self.recursive).values()
+            for entry in entries
+        ]
 
     @cached_property
     def revisions(self) -> RevisionMap:
@@ -137,7 +138,13 @@ class ScriptDirectory:
         return RevisionMap(self.read_revisions())
 
     def read_revisions(self) -> list[Revision]:
-        return [read_revision(path) for path in self.script_files()]
+        from amigrate.script.headercache import read_folder
+
+        revisions: list[Revision] = []
+        for location in self.version_locations:
+            for folder, entries in _python_files(location, recursive=self.recursive).items():
+                revisions.extend(read_folder(folder, entries))
+        return revisions
 
     def info(self, rev_id: str) -> RevisionInfo:
         return describe(self.revisions, rev_id)
@@ -153,23 +160,25 @@ class ScriptDirectory:
         return parent
 
 
-def _python_files(location: Path, *, recursive: bool) -> list[Path]:
-    found: list[Path] = []
+def _python_files(location: Path, *, recursive: bool) -> dict[Path, list[os.DirEntry[str]]]:
+    """The ``.py`` files of ``location`` (and its sub-folders if recursive), by folder."""
+    found: dict[Path, list[os.DirEntry[str]]] = {}
     pending = [location]
     while pending:
         folder = pending.pop()
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except FileNotFoundError:
             continue
+        files = []
         for entry in entries:
-            name = entry.name
-            if name.startswith((".", "__")):
+            if entry.name.startswith((".", "__")):
                 continue
             if entry.is_dir():
                 if recursive:
                     pending.append(Path(entry.path))
-            elif name.endswith(".py"):
-                found.append(Path(entry.path))
-    found.sort()
+            elif entry.name.endswith(".py"):
+                files.append(entry)
+        if files:
+            found[folder] = files
     return found

@@ -402,3 +402,30 @@ def postgres_backend(postgres_server: PostgresServer) -> Iterator[Backend]:
 def sqlite_backend(tmp_path: Any) -> Iterator[Backend]:
     with fresh_sqlite_database(tmp_path) as fresh:
         yield fresh
+
+
+# -- MySQL, offline ---------------------------------------------------------------------------
+
+
+async def test_mysql_offline_script_from_a_real_project(env: MigrationEnv) -> None:
+    env.write_config(sqlalchemy_url="mysql://scott@localhost/shop")
+    env.add_revision(
+        "a1",
+        upgrade="""
+            op.create_table('t', sa.Column('id', sa.Integer, primary_key=True),
+                            sa.Column('c', sa.String(10)))
+            op.alter_column('t', 'c', new_column_name='d', existing_type=sa.String(10),
+                            nullable=False)
+            op.create_unique_constraint('uq_t_d', 't', ['d'])
+            op.drop_constraint('uq_t_d', 't', type_='unique')
+        """,
+    )
+    output = io.StringIO()
+
+    await amigrate.command.upgrade(env.config, "head", sql=True, output_buffer=output)
+
+    script = " ".join(output.getvalue().split())
+    assert "ALTER TABLE t CHANGE c d VARCHAR(10) NOT NULL;" in script
+    assert "ALTER TABLE t ADD CONSTRAINT uq_t_d UNIQUE (d);" in script
+    assert "ALTER TABLE t DROP INDEX uq_t_d;" in script
+    assert "BEGIN;" not in script  # MySQL has no transactional DDL

@@ -515,6 +515,14 @@ DIFFERENT = [
         "default goes through CHANGE either way; Alembic checks the class for DATETIME, misses, "
         "and writes ALTER COLUMN ... SET DEFAULT.",
     ),
+    Different(
+        "alter_column of a datetime column that changes nothing",
+        "mysql",
+        lambda op: op.alter_column("t", "at", existing_type=sa.DateTime()),
+        [],
+        "nothing to change, so no statement; Alembic writes CHANGE at at DATETIME NULL, which "
+        "rewrites the column and drops a default that existing_server_default did not restate.",
+    ),
 ]
 
 
