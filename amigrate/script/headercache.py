@@ -9,6 +9,7 @@ that parsed cleanly are cached. The cache is skipped where Python skips byte-cod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -63,7 +64,8 @@ def _save(path: Path, files: dict[str, Any]) -> None:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError:  # read-only checkout, no permission: the cache is only an optimisation
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _data_of(revision: Revision) -> list[Any]:
