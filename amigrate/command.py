@@ -21,11 +21,12 @@ from amigrate.script import create
 from amigrate.script.directory import BranchInfo, RevisionInfo, ScriptDirectory, describe
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
     from typing import Any, TextIO
 
+    from amigrate.aio.fanout import Progress, Target, TargetResult
     from amigrate.config import Config
-    from amigrate.runtime.migration import MigrationContext
+    from amigrate.runtime.migration import MigrationContext, Work
     from amigrate.runtime.steps import MigrationStep, StampPlan
     from amigrate.script.revision import RevisionMap
     from amigrate.script.templates import TemplateInfo
@@ -222,12 +223,26 @@ async def upgrade(
     tag: str | None = None,
     connection: Any = None,
     output_buffer: TextIO | None = None,
+    lock: bool = True,
+    lock_timeout: float | None = None,
 ) -> list[MigrationStep]:
-    """Upgrade the database to REVISION (default: all heads)."""
+    """Upgrade the database to REVISION (default: all heads).
+
+    Safe to await from every replica at once: the migration lock (``lock=False`` skips it;
+    ``lock_timeout`` in seconds) makes each revision run exactly once.
+    """
     from amigrate.runtime.steps import plan_upgrade
 
     return await _migrate(
-        config, revision, plan_upgrade, sql=sql, tag=tag, source=connection, output=output_buffer
+        config,
+        revision,
+        plan_upgrade,
+        sql=sql,
+        tag=tag,
+        source=connection,
+        output=output_buffer,
+        lock=lock,
+        lock_timeout=lock_timeout,
     )
 
 
@@ -239,6 +254,8 @@ async def downgrade(
     tag: str | None = None,
     connection: Any = None,
     output_buffer: TextIO | None = None,
+    lock: bool = True,
+    lock_timeout: float | None = None,
 ) -> list[MigrationStep]:
     """Downgrade the database to REVISION (an id, -N, or base)."""
     from amigrate.runtime.steps import plan_downgrade
@@ -249,7 +266,15 @@ async def downgrade(
             hint="offline mode cannot read the database's current revision",
         )
     return await _migrate(
-        config, revision, plan_downgrade, sql=sql, tag=tag, source=connection, output=output_buffer
+        config,
+        revision,
+        plan_downgrade,
+        sql=sql,
+        tag=tag,
+        source=connection,
+        output=output_buffer,
+        lock=lock,
+        lock_timeout=lock_timeout,
     )
 
 
@@ -262,11 +287,18 @@ async def stamp(
     purge: bool = False,
     connection: Any = None,
     output_buffer: TextIO | None = None,
+    lock: bool = True,
+    lock_timeout: float | None = None,
 ) -> tuple[str, ...]:
     """Set the version table to REVISION without running any migration."""
     from amigrate.aio.run import run_command
     from amigrate.runtime.steps import plan_stamp
 
+    if _runs_all_databases(config, connection) and not sql:
+        results = await stamp_many(
+            config, revision, purge=purge, lock=lock, lock_timeout=lock_timeout
+        )
+        return results[0].after
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     targets = list(create.names(revision))
@@ -281,17 +313,26 @@ async def stamp(
         result.append(plan.heads_after)
         return plan
 
-    await run_command(
-        config,
-        script,
-        work,
-        as_sql=sql,
-        starting_heads=starting,
-        tag=tag,
-        output_buffer=output_buffer,
-        source=connection,
-    )
-    return result[0] if result else ()
+    async def run(database: str | None, output: TextIO | None) -> None:
+        await run_command(
+            config,
+            script,
+            work,
+            as_sql=sql,
+            starting_heads=starting,
+            tag=tag,
+            output_buffer=output,
+            source=connection,
+            database=database,
+            lock=lock,
+            lock_timeout=lock_timeout,
+        )
+
+    if _runs_all_databases(config, connection):
+        await _each_database_sql(config, output_buffer, run)
+    else:
+        await run(None, output_buffer)
+    return result[-1] if result else ()  # online, the last plan is the one made under the lock
 
 
 async def current(
@@ -350,9 +391,16 @@ async def _migrate(
     tag: str | None,
     source: Any,
     output: TextIO | None,
+    lock: bool = True,
+    lock_timeout: float | None = None,
 ) -> list[MigrationStep]:
     from amigrate.aio.run import run_command
 
+    if _runs_all_databases(config, source) and not sql:
+        each = _steps_work(planner, revision)
+        locking = {"lock": lock, "lock_timeout": lock_timeout}
+        results = await _many(config, each, None, None, False, None, **locking)
+        return [step for result in results for step in result.steps]
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     starting: tuple[str, ...] = ()
@@ -364,22 +412,240 @@ async def _migrate(
         raise RevisionError(
             f"a range like {revision!r} only works with --sql", hint="name one target revision"
         )
-    planned: list[MigrationStep] = []
+    planned: dict[MigrationContext, list[MigrationStep]] = {}  # the last plan per database
 
     def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
         steps = list(planner(graph, heads, target))
-        planned.extend(steps)
+        planned[context] = [*context.steps_run, *steps]  # planned again under the lock, maybe
         return steps
 
-    await run_command(
-        config,
-        script,
-        work,
-        as_sql=sql,
-        starting_heads=starting,
-        destination=target,
-        tag=tag,
-        output_buffer=output,
-        source=source,
+    async def run(database: str | None, output_buffer: TextIO | None) -> None:
+        await run_command(
+            config,
+            script,
+            work,
+            as_sql=sql,
+            starting_heads=starting,
+            destination=target,
+            tag=tag,
+            output_buffer=output_buffer,
+            source=source,
+            database=database,
+            lock=lock,
+            lock_timeout=lock_timeout,
+        )
+
+    if _runs_all_databases(config, source):  # --sql: one database after the other
+        await _each_database_sql(config, output, run)
+    else:
+        await run(None, output)
+    return [step for steps in planned.values() for step in steps]
+
+
+def _runs_all_databases(config: Config, source: Any) -> bool:
+    """A multidb config, and no connection of the application's: every database runs."""
+    given = source or config.attributes.get("connection") or config.attributes.get("engine")
+    return bool(config.databases) and given is None
+
+
+async def _each_database_sql(
+    config: Config,
+    output: TextIO | None,
+    run: Callable[[str | None, TextIO | None], Awaitable[None]],
+) -> None:
+    """Offline SQL for each database of a multidb config in turn, each under a header."""
+    import sys
+
+    from amigrate.aio.fanout import database_targets
+
+    for target in database_targets(config, config.attributes.get("databases")):
+        name = target.database
+        stream = output or sys.stdout
+        stream.write(f"-- database: {name}\n\n")
+        await run(name, stream)
+        stream.write("\n")
+
+
+# -- many databases at once -------------------------------------------------------------------
+
+
+async def upgrade_many(
+    config: Config,
+    revision: str = "heads",
+    *,
+    targets: Sequence[Target] | None = None,
+    jobs: int | None = None,
+    fail_fast: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    lock: bool = True,
+    lock_timeout: float | None = None,
+) -> list[TargetResult]:
+    """Upgrade many databases to REVISION concurrently; a result per database.
+
+    ``targets`` default to the ``databases`` of a multidb config; pass ``Target(url=...)``
+    and ``Target(schema=...)`` objects for tenants. Any failure raises ``MultiDatabaseError``
+    once every other database has finished (``results`` holds them all).
+    """
+    from amigrate.runtime.steps import plan_upgrade
+
+    work = _steps_work(plan_upgrade, revision)
+    locking = {"lock": lock, "lock_timeout": lock_timeout}
+    return await _many(config, work, targets, jobs, fail_fast, on_progress, **locking)
+
+
+async def downgrade_many(
+    config: Config,
+    revision: str,
+    *,
+    targets: Sequence[Target] | None = None,
+    jobs: int | None = None,
+    fail_fast: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    lock: bool = True,
+    lock_timeout: float | None = None,
+) -> list[TargetResult]:
+    """Downgrade many databases to REVISION concurrently; a result per database."""
+    from amigrate.runtime.steps import plan_downgrade
+
+    work = _steps_work(plan_downgrade, revision)
+    locking = {"lock": lock, "lock_timeout": lock_timeout}
+    return await _many(config, work, targets, jobs, fail_fast, on_progress, **locking)
+
+
+async def stamp_many(
+    config: Config,
+    revision: str | Sequence[str],
+    *,
+    purge: bool = False,
+    targets: Sequence[Target] | None = None,
+    jobs: int | None = None,
+    fail_fast: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    lock: bool = True,
+    lock_timeout: float | None = None,
+) -> list[TargetResult]:
+    """Set the version table of many databases to REVISION; a result per database."""
+    from amigrate.runtime.steps import plan_stamp
+
+    wanted = list(create.names(revision))
+
+    def make(graph: RevisionMap, result: TargetResult) -> Work:
+        def work(heads: tuple[str, ...], context: MigrationContext) -> StampPlan:
+            plan = plan_stamp(graph, heads, wanted, purge=purge)
+            result.before, result.after = heads, plan.heads_after
+            return plan
+
+        return work
+
+    locking = {"lock": lock, "lock_timeout": lock_timeout}
+    return await _many(config, make, targets, jobs, fail_fast, on_progress, **locking)
+
+
+async def current_many(
+    config: Config,
+    *,
+    check_heads: bool = False,
+    targets: Sequence[Target] | None = None,
+    jobs: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> list[TargetResult]:
+    """The revision(s) each database is at (``after``); ``check_heads``: behind fails."""
+    from amigrate.runtime.steps import current_heads_valid
+
+    def make(graph: RevisionMap, result: TargetResult) -> Work:
+        def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
+            current_heads_valid(graph, heads)
+            result.before = result.after = _applied_tips(graph, heads)
+            if check_heads and set(result.after) != set(graph.heads):
+                raise DatabaseNotAtHeadError(
+                    f"at {', '.join(result.after) or 'base'}, not at {', '.join(graph.heads)}"
+                )
+            return []
+
+        return work
+
+    return await _many(config, make, targets, jobs, False, on_progress)
+
+
+def _steps_work(planner: Any, revision: str) -> Callable[[RevisionMap, TargetResult], Work]:
+    if ":" in revision:
+        raise RevisionError(
+            f"a range like {revision!r} only works with --sql", hint="name one target revision"
+        )
+
+    def make(graph: RevisionMap, result: TargetResult) -> Work:
+        def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
+            steps = list(planner(graph, heads, revision))
+            if not context.steps_run:  # planned again under the lock: that read is the truth
+                result.before = heads
+            result.steps = [*context.steps_run, *steps]
+            result.after = steps[-1].heads_after if steps else heads
+            return steps
+
+        return work
+
+    return make
+
+
+async def _many(
+    config: Config,
+    make_work: Callable[[RevisionMap, TargetResult], Work],
+    targets: Sequence[Target] | None,
+    jobs: int | None,
+    fail_fast: bool,
+    on_progress: Callable[[Progress], None] | None,
+    **locking: Any,
+) -> list[TargetResult]:
+    """Parse the graph once, then run a work function per target through ``fan_out``.
+
+    ``locking`` is ``lock`` / ``lock_timeout``, as ``upgrade`` takes them (none: read only).
+    """
+    from amigrate.aio.fanout import database_targets, fan_out, target_source
+    from amigrate.aio.run import run_command
+    from amigrate.errors import MigrationFailedError, MultiDatabaseError
+
+    if targets is None:  # a multidb config's databases (config.attributes["databases"]: some)
+        targets = database_targets(config, config.attributes.get("databases"))
+        if not targets:
+            raise ConfigError(
+                "no databases to migrate",
+                hint="list them with 'databases = ...' in the config, or pass targets",
+            )
+    chosen = list(targets)  # may be empty: an empty --shard slice has nothing to do
+    script = ScriptDirectory.from_config(config)
+    graph = script.revisions
+    modules: dict[str, Any] = {}
+
+    async def run_one(target: Target, result: TargetResult) -> None:
+        try:
+            async with target_source(config, target) as source:
+                await run_command(
+                    config,
+                    script,
+                    make_work(graph, result),
+                    source=source,
+                    database=target.database,
+                    schema=target.schema,
+                    script_modules=modules,
+                    **locking,
+                )
+        except MigrationFailedError as error:
+            _stopped_at(result, error.revision)
+            raise
+
+    results = await fan_out(
+        chosen, run_one, jobs=jobs, fail_fast=fail_fast, on_progress=on_progress
     )
-    return planned
+    failures = {r.target.name: r.error for r in results if r.error is not None}
+    if failures:
+        raise MultiDatabaseError(failures, results)
+    return results
+
+
+def _stopped_at(result: TargetResult, failed_revision: str | None) -> None:
+    """Trim ``result`` to the steps that committed before ``failed_revision`` failed."""
+    for number, step in enumerate(result.steps):
+        if step.revision.revision == failed_revision:
+            result.steps = result.steps[:number]
+            result.after = step.heads_before
+            return

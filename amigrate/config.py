@@ -39,6 +39,7 @@ _MAIN_KEYS = frozenset({
     "file_template", "truncate_slug_length", "timezone", "prepend_sys_path", "version_table",
     "version_table_schema", "sqlalchemy.url", "revision_environment", "sourceless",
     "output_encoding", "recursive_version_locations", "databases", "lock_timeout",
+    "tenant_url_file", "tenant_schema_file",
 })
 # fmt: on
 _DATABASE_KEYS = frozenset({"version_table", "version_table_schema"})

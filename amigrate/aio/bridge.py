@@ -154,6 +154,20 @@ class StepGuard:
             with contextlib.suppress(RuntimeError):  # not an anyio worker thread
                 anyio.from_thread.check_cancelled()
 
+    def sleep(self, seconds: float) -> None:
+        """Wait without blocking the event loop (the sync core may run in its greenlet)."""
+        import time
+
+        if self._in_callers_greenlet():
+            import anyio
+            from sqlalchemy.util.concurrency import await_only
+
+            await_only(anyio.sleep(seconds))
+            return
+        self.check()
+        time.sleep(seconds)
+        self.check()
+
     @contextlib.contextmanager
     def shield(self) -> Iterator[None]:
         if not self._in_callers_greenlet():

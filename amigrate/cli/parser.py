@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from amigrate import command
 from amigrate._version import __version__
-from amigrate.cli import output
+from amigrate.cli import many, output
 
 if TYPE_CHECKING:
     from amigrate.config import Config
@@ -51,21 +51,39 @@ REV_ID = arg("--rev-id", help="the id of the new revision, instead of a random o
 
 SQL = arg("--sql", action="store_true", help="print the SQL instead of running it")
 TAG = arg("--tag", help="a tag for env.py (context.get_tag_argument())")
+NO_LOCK = arg(
+    "--no-lock",
+    dest="lock",
+    action="store_false",
+    help="do not take the migration lock (e.g. behind PgBouncer in transaction mode)",
+)
+LOCK_TIMEOUT = arg(
+    "--lock-timeout",
+    type=float,
+    metavar="SECONDS",
+    help="how long to wait for the migration lock (default: lock_timeout, or 300)",
+)
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "upgrade",
         command.upgrade,
-        (arg("revision", nargs="?", default="heads", help="target (default: heads)"), SQL, TAG),
-        lambda a, c: command.upgrade(_config(c), a.revision, sql=a.sql, tag=a.tag),
+        (
+            arg("revision", nargs="?", default="heads", help="target (default: heads)"),
+            SQL,
+            TAG,
+            NO_LOCK,
+            LOCK_TIMEOUT,
+        ),
+        lambda a, c: command.upgrade(_config(c), a.revision, sql=a.sql, tag=a.tag, **_lock(a)),
         output.render_steps,
         needs_loop=True,
     ),
     CommandSpec(
         "downgrade",
         command.downgrade,
-        (arg("revision", help="target: an id, -N, or base"), SQL, TAG),
-        lambda a, c: command.downgrade(_config(c), a.revision, sql=a.sql, tag=a.tag),
+        (arg("revision", help="target: an id, -N, or base"), SQL, TAG, NO_LOCK, LOCK_TIMEOUT),
+        lambda a, c: command.downgrade(_config(c), a.revision, sql=a.sql, tag=a.tag, **_lock(a)),
         output.render_steps,
         needs_loop=True,
     ),
@@ -77,8 +95,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
             SQL,
             TAG,
             arg("--purge", action="store_true", help="empty the version table first"),
+            NO_LOCK,
+            LOCK_TIMEOUT,
         ),
-        lambda a, c: command.stamp(_config(c), a.revisions, sql=a.sql, tag=a.tag, purge=a.purge),
+        lambda a, c: command.stamp(
+            _config(c), a.revisions, sql=a.sql, tag=a.tag, purge=a.purge, **_lock(a)
+        ),
         output.render_stamp,
         needs_loop=True,
     ),
@@ -218,6 +240,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         output.render_show,
     ),
 )
+
+
+def _lock(args: argparse.Namespace) -> dict[str, Any]:
+    """``--no-lock`` / ``--lock-timeout`` as the commands' keywords."""
+    return {"lock": args.lock, "lock_timeout": args.lock_timeout}
+
+
+COMMANDS = many.extend(COMMANDS, arg)  # --database, --url-file, --schema, --shard, --jobs, ...
 
 
 def _config(config: Config | None) -> Config:

@@ -51,6 +51,8 @@ class EnvironmentContext:
         database: str | None = None,
         connector: Any = None,
         step_guard: Any = None,
+        schema: str | None = None,
+        migration_lock: Any = None,
     ) -> None:
         self.config = config
         self.script = script
@@ -63,6 +65,8 @@ class EnvironmentContext:
         self.database = database
         self.connector = connector
         self.step_guard = step_guard
+        self.migration_lock = migration_lock  # aio.locking.MigrationLock, or None
+        self.schema = schema  # a tenant schema: its version table lives in it
         self.migrations_ran = False
         self._migration_context: MigrationContext | None = None
         self._modules: dict[str, ModuleType] = {}
@@ -130,16 +134,18 @@ class EnvironmentContext:
     ) -> None:
         """Say where to migrate (connection, or url/dialect for --sql) and how."""
         chosen = {name: options.pop(name) for name in list(options) if name in _OPTION_NAMES}
+        schema = chosen.pop("version_table_schema", None)
+        schema = self.schema or schema  # a tenant's version table is in its own schema
         settings = MigrationOptions(
             version_table=chosen.pop("version_table", None) or self.config.version_table,
-            version_table_schema=chosen.pop("version_table_schema", None)
-            or self.config.version_table_schema,
+            version_table_schema=schema or self.config.version_table_schema,
             as_sql=self.as_sql,
             starting_heads=self.starting_heads,
             tag=chosen.pop("tag", None) or self.tag,
             output_buffer=chosen.pop("output_buffer", None) or self.output_buffer,
             function_name=f"upgrade_{self.database}" if self.database else None,
             step_guard=self.step_guard,
+            lock=self.migration_lock,
             extra=options,
             **chosen,
         )
@@ -173,6 +179,10 @@ class EnvironmentContext:
         finally:
             context.restore_driver_settings()
         self.migrations_ran = True
+
+    def share_script_modules(self, modules: dict[str, ModuleType]) -> None:
+        """Use ``modules`` as the cache of loaded revision files (shared by many runs)."""
+        self._modules = modules
 
     def load_script(self, path: str) -> ModuleType:
         from pathlib import Path

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from amigrate.ddl.sink import ScriptSink
-from amigrate.errors import ConfigError, MigrationFailedError
+from amigrate.errors import ConfigError, LockTimeoutError, MigrationFailedError
 from amigrate.runtime import current
 from amigrate.runtime.failures import migration_failure
 from amigrate.runtime.steps import StampPlan
@@ -50,6 +50,7 @@ class MigrationOptions:
     target_metadata: Any = None
     function_name: str | None = None  # "upgrade_engine1" for multidb; default upgrade/downgrade
     step_guard: Any = None  # cancellation between steps only (see aio.bridge.StepGuard)
+    lock: Any = None  # the migration lock (aio.locking.MigrationLock); None: --no-lock
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,6 +79,11 @@ class MigrationContext:
         self._whole_run = False
         self._external = connection is not None and connection.in_transaction()
         self._sqlite_isolation: Any = None
+        # SQLite with a lock: BEGIN IMMEDIATE, and the version rows re-read, in every step
+        self._immediate = options.lock is not None and self.dialect.name == "sqlite"
+        self._immediate &= connection is not None
+        self._busy_timeout: int | None = None
+        self.steps_run: list[MigrationStep] = []
 
     @classmethod
     def configure(
@@ -124,23 +130,68 @@ class MigrationContext:
     # -- running ------------------------------------------------------------------------
 
     def run_migrations(self, work: Work, script_loader: Callable[[str], ModuleType]) -> None:
-        """Plan from the current rows with ``work``, then run each step."""
+        """Plan from the current rows with ``work``, then run each step.
+
+        With a lock, a first read that finds work to do is repeated once the lock is held
+        (PostgreSQL), or before every step inside ``BEGIN IMMEDIATE`` (SQLite), and ``work``
+        plans again from what it finds: whatever another migrator applied meanwhile is not
+        applied again, and a waiter that finds the work done returns.
+        """
         heads = self.get_current_heads()
         plan = work(heads, self)
         self._end_autobegun()
-        if isinstance(plan, StampPlan):
-            self._stamp(plan, heads)
+        lock = self.opts.lock if self.connection is not None else None
+        if lock is None or not (plan or isinstance(plan, StampPlan)):
+            self._run_plan(plan, heads, work, script_loader)
             return
+        try:
+            if not lock.acquire(self, still_needed=lambda: self._still_needed(work, plan)):
+                return  # another migrator did the work while this one waited
+            heads = self.get_current_heads()
+            plan = work(heads, self)
+            self._end_autobegun()
+            self._run_plan(plan, heads, work, script_loader)
+        finally:
+            lock.release()
+
+    def _still_needed(self, work: Work, plan: Sequence[MigrationStep] | StampPlan) -> bool:
+        """Whether the committed version rows still call for work (a stamp always does)."""
+        if isinstance(plan, StampPlan):
+            return True
+        needed = bool(work(self.get_current_heads(), self))
+        self._end_autobegun()
+        return needed
+
+    def _run_plan(
+        self,
+        plan: Sequence[MigrationStep] | StampPlan,
+        heads: tuple[str, ...],
+        work: Work,
+        script_loader: Callable[[str], ModuleType],
+    ) -> None:
+        if isinstance(plan, StampPlan):
+            self._stamp(plan, heads, work)
+            return
+        pending = list(plan)
         need_table = not heads
         guard = self.opts.step_guard
-        for step in plan:
+        while pending:
             if guard is not None:
                 guard.check()
             with guard.shield() if guard else contextlib.nullcontext(), self._step_transaction():
+                if self._immediate and (now := self.get_current_heads()) != heads:
+                    heads, pending = now, self._replan(work, now)  # another migrator moved on
+                    need_table = not heads
+                    if not pending:
+                        break
                 if need_table:
                     self._ensure_version_table()
                     need_table = False
+                step = pending.pop(0)
                 self._run_step(step, script_loader)
+                self.steps_run.append(step)
+                if self._immediate:
+                    heads = self.get_current_heads()
 
     def _run_step(self, step: MigrationStep, script_loader: Callable[[str], ModuleType]) -> None:
         started = time.perf_counter()
@@ -180,8 +231,17 @@ class MigrationContext:
         bind: Any = self.connection if self.connection is not None else self.impl.sink.ddl_bind
         return Operations(self.impl, context=self, bind=bind, naming_convention=convention)
 
-    def _stamp(self, plan: StampPlan, heads: tuple[str, ...]) -> None:
+    def _replan(self, work: Work, heads: tuple[str, ...]) -> list[MigrationStep]:
+        plan = work(heads, self)
+        assert not isinstance(plan, StampPlan)
+        return list(plan)
+
+    def _stamp(self, plan: StampPlan, heads: tuple[str, ...], work: Work) -> None:
         with self._step_transaction():
+            if self._immediate and (now := self.get_current_heads()) != heads:
+                heads, replanned = now, work(now, self)
+                assert isinstance(replanned, StampPlan)
+                plan = replanned
             if not heads and plan.heads_after:
                 self._ensure_version_table()
             self.versions.apply(plan.changes)
@@ -240,7 +300,43 @@ class MigrationContext:
         self._use_explicit_sqlite_transactions()
         self._transaction = self.connection.begin()
         if self.dialect.name == "sqlite":
-            self.connection.exec_driver_sql("BEGIN")
+            self._sqlite_begin(self.connection)
+
+    def _sqlite_begin(self, connection: Connection) -> None:
+        if not self._immediate:
+            connection.exec_driver_sql("BEGIN")
+            return
+        try:
+            self._begin_immediate(connection)
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _begin_immediate(self, connection: Connection) -> None:
+        """Take SQLite's write lock, polling briskly (its busy handler naps up to 100 ms)."""
+        timeout = self.opts.lock.timeout
+        if self._busy_timeout is None:  # other statements wait up to the lock timeout too
+            self._busy_timeout = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        deadline, delay = time.monotonic() + timeout, 0.001
+        guard = self.opts.step_guard
+        while True:
+            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except Exception as exc:
+                if "locked" not in str(exc):
+                    raise
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            if time.monotonic() >= deadline:
+                raise LockTimeoutError(
+                    f"the SQLite database was locked by another writer for more than {timeout:g} s",
+                    hint="wait for the other migration to finish, or raise lock_timeout",
+                )
+            (guard.sleep if guard is not None else time.sleep)(delay)
+            delay = min(delay * 2, 0.02)
 
     def _commit(self) -> None:
         if self.connection is None:
@@ -259,6 +355,10 @@ class MigrationContext:
         if self._transaction is not None:
             transaction, self._transaction = self._transaction, None
             transaction.rollback()
+
+    def end_reads(self) -> None:
+        """End the transaction our reads began, before waiting (a lock) or running DDL."""
+        self._end_autobegun()
 
     def _end_autobegun(self) -> None:
         """Close the transaction SQLAlchemy auto-began for our reads (never the caller's)."""
@@ -279,6 +379,10 @@ class MigrationContext:
 
     def restore_driver_settings(self) -> None:
         """Undo what the run changed on the caller's DBAPI connection."""
+        if self._busy_timeout is not None and self.connection is not None:
+            busy, self._busy_timeout = self._busy_timeout, None
+            self.connection.exec_driver_sql(f"PRAGMA busy_timeout = {busy}")
+            self._end_autobegun()
         if self._sqlite_isolation is None or self.connection is None:
             return
         raw = self.connection.connection.dbapi_connection

@@ -30,15 +30,22 @@ class VersionTable:
         self.impl = impl
         self.table: Table = impl.version_table(name, schema)
         self.display_name = f"{schema}.{name}" if schema else name
+        self._seen = False
 
     def exists(self, connection: Connection) -> bool:
         from sqlalchemy import inspect
 
-        return inspect(connection).has_table(self.table.name, schema=self.table.schema)
+        found = inspect(connection).has_table(self.table.name, schema=self.table.schema)
+        self._seen = self._seen or found
+        return found
 
     def read(self, connection: Connection) -> tuple[str, ...]:
-        """The rows, sorted; () when the table does not exist yet."""
-        if not self.exists(connection):
+        """The rows, sorted; () when the table does not exist yet.
+
+        Once seen, the table is not looked for again: a locked run re-reads the rows before
+        every revision, and each look-up is a round trip.
+        """
+        if not self._seen and not self.exists(connection):
             return ()
         from sqlalchemy import select
 
