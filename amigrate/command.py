@@ -341,6 +341,12 @@ async def current(
     """Show the revision(s) the database is at."""
     from amigrate.runtime.steps import current_heads_valid
 
+    if config.databases and connection is None:
+        raise ConfigError(
+            f"this config lists several databases ({', '.join(config.databases)})",
+            location=config.location("databases"),
+            hint="use command.current_many() for them, or pass connection=",
+        )
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     rows = await _current_rows(config, script, connection)
