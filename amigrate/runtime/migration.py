@@ -190,8 +190,7 @@ class MigrationContext:
                 step = pending.pop(0)
                 self._run_step(step, script_loader)
                 self.steps_run.append(step)
-                if self._immediate:
-                    heads = self.get_current_heads()
+                heads = step.heads_after  # the rows this step committed: no need to read them
 
     def _run_step(self, step: MigrationStep, script_loader: Callable[[str], ModuleType]) -> None:
         started = time.perf_counter()

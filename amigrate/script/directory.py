@@ -123,15 +123,6 @@ class ScriptDirectory:
     def template(self) -> Path:
         return self.dir / "script.py.mako"
 
-    def script_files(self) -> list[Path]:
-        """Every revision file in the version locations (a missing location holds none)."""
-        return [
-            Path(entry.path)
-            for location in self.version_locations
-            for entries in _python_files(location, recursive=self.recursive).values()
-            for entry in entries
-        ]
-
     @cached_property
     def revisions(self) -> RevisionMap:
         """The revision graph, read from file headers."""
