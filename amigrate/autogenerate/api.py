@@ -1,0 +1,99 @@
+"""AutogenContext: what every comparator and renderer of one autogenerate run sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.schema import MetaData, SchemaItem, Table
+
+
+@dataclass
+class AutogenOptions:
+    """The autogenerate settings env.py passes to ``context.configure(...)``.
+
+    Each hook has Alembic's signature, so an Alembic env.py's functions work unchanged:
+    ``include_object(object, name, type_, reflected, compare_to) -> bool``,
+    ``include_name(name, type_, parent_names) -> bool``,
+    ``compare_type(context, inspected_column, metadata_column, inspected_type,
+    metadata_type) -> bool | None`` (None: use the default comparison),
+    ``compare_server_default(context, inspected_column, metadata_column,
+    inspected_default, metadata_default, rendered_metadata_default) -> bool | None``,
+    ``render_item(type_, obj, autogen_context) -> str | False``,
+    ``process_revision_directives(context, revision, directives) -> None``.
+    """
+
+    include_object: Callable[..., bool] | None = None
+    include_name: Callable[..., bool] | None = None
+    include_schemas: bool = False
+    compare_type: bool | Callable[..., bool | None] = True
+    compare_server_default: bool | Callable[..., bool | None] = False
+    render_item: Callable[..., Any] | None = None
+    user_module_prefix: str | None = None
+    sqlalchemy_module_prefix: str = "sa."
+    render_as_batch: bool = False
+    process_revision_directives: Callable[..., None] | None = None
+    version_table: str = "alembic_version"
+    version_table_schema: str | None = None
+
+    @classmethod
+    def from_configure(cls, values: dict[str, Any]) -> AutogenOptions:
+        """The options among ``values`` (env.py's configure keywords); others are ignored."""
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+@dataclass
+class AutogenContext:
+    """One database's comparison: its connection, its models and the options.
+
+    ``connection`` is a sync SQLAlchemy connection (the comparison runs inside
+    ``run_sync``); it is None when only rendering. ``imports`` collects the import lines
+    that rendered code needs (``from sqlalchemy.dialects import postgresql``).
+    ``migration_context`` is the runtime's MigrationContext when run from env.py (passed
+    to the ``compare_type``/``compare_server_default`` hooks), else None.
+    """
+
+    dialect: Dialect
+    metadata: Sequence[MetaData] = ()
+    connection: Connection | None = None
+    opts: AutogenOptions = field(default_factory=AutogenOptions)
+    imports: set[str] = field(default_factory=set)
+    migration_context: Any = None
+
+    @property
+    def dialect_name(self) -> str:
+        return str(self.dialect.name)
+
+    def sorted_tables(self) -> list[Table]:
+        """Every model table, in dependency order, across all the MetaData objects."""
+        tables: list[Table] = []
+        for metadata in self.metadata:
+            tables.extend(metadata.sorted_tables)
+        return tables
+
+    def include_name(self, name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        """The ``include_name`` hook, asked before anything of ``name`` is reflected.
+
+        ``type_`` is "schema", "table", "column", "index", "unique_constraint" or
+        "foreign_key_constraint"; ``parent_names`` holds "schema_name", "table_name" and
+        "schema_qualified_table_name" as they apply.
+        """
+        hook = self.opts.include_name
+        return True if hook is None else bool(hook(name, type_, parent_names))
+
+    def include_object(
+        self,
+        obj: SchemaItem | None,
+        name: str | None,
+        type_: str,
+        reflected: bool,
+        compare_to: SchemaItem | None,
+    ) -> bool:
+        """The ``include_object`` hook; ``obj`` is the model's object, or the reflected one."""
+        hook = self.opts.include_object
+        return True if hook is None else bool(hook(obj, name, type_, reflected, compare_to))

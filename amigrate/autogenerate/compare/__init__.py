@@ -1,0 +1,1 @@
+"""Compare a SchemaReflection with the models, into an UpgradeOps tree."""

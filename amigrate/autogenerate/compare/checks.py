@@ -1,0 +1,1 @@
+"""Comparator: checks (to be written)."""

@@ -1,0 +1,1 @@
+"""Comparator: enums (to be written)."""

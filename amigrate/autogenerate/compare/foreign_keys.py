@@ -1,0 +1,1 @@
+"""Comparator: foreign_keys (to be written)."""

@@ -1,0 +1,1 @@
+"""Comparator: indexes (to be written)."""

@@ -1,0 +1,1 @@
+"""Per-dialect comparison rules: type synonyms, default normalisation, reflection quirks."""

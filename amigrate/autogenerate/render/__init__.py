@@ -1,0 +1,1 @@
+"""Ops → Python source for revision files."""
