@@ -14,16 +14,33 @@ from amigrate._version import __version__
 
 if TYPE_CHECKING:
     from amigrate import command
+    from amigrate.autogen_commands import compare_metadata, produce_migrations
+    from amigrate.autogenerate.rewriter import Rewriter
     from amigrate.config import Config
+    from amigrate.operations import ops
     from amigrate.runtime.current import context, op
 
-__all__ = ["Config", "__version__", "command", "context", "op"]
+__all__ = [
+    "Config",
+    "Rewriter",
+    "__version__",
+    "command",
+    "compare_metadata",
+    "context",
+    "op",
+    "ops",
+    "produce_migrations",
+]
 
 _LAZY = {
     "Config": ("amigrate.config", "Config"),
     "command": ("amigrate.command", None),
     "context": ("amigrate.runtime.current", "context"),
     "op": ("amigrate.runtime.current", "op"),
+    "ops": ("amigrate.operations.ops", None),
+    "compare_metadata": ("amigrate.autogen_commands", "compare_metadata"),
+    "produce_migrations": ("amigrate.autogen_commands", "produce_migrations"),
+    "Rewriter": ("amigrate.autogenerate.rewriter", "Rewriter"),
 }
 
 

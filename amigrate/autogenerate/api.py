@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
     from sqlalchemy.schema import MetaData, SchemaItem, Table
 
+    from amigrate.operations.ops import MigrationScript, UpgradeOps
+
 
 @dataclass
 class AutogenOptions:
@@ -35,10 +37,11 @@ class AutogenOptions:
     render_item: Callable[..., Any] | None = None
     user_module_prefix: str | None = None
     sqlalchemy_module_prefix: str = "sa."
-    render_as_batch: bool = False
+    render_as_batch: bool | None = None  # None: batch on SQLite, where ALTER is limited
     process_revision_directives: Callable[..., None] | None = None
     version_table: str = "alembic_version"
     version_table_schema: str | None = None
+    compare_check_constraints: bool = False  # named CHECKs, compared by normalised text
 
     @classmethod
     def from_configure(cls, values: dict[str, Any]) -> AutogenOptions:
@@ -64,6 +67,10 @@ class AutogenContext:
     opts: AutogenOptions = field(default_factory=AutogenOptions)
     imports: set[str] = field(default_factory=set)
     migration_context: Any = None
+
+    def __post_init__(self) -> None:
+        if self.opts.render_as_batch is None:
+            self.opts.render_as_batch = self.dialect.name == "sqlite"
 
     @property
     def dialect_name(self) -> str:
@@ -97,3 +104,48 @@ class AutogenContext:
         """The ``include_object`` hook; ``obj`` is the model's object, or the reflected one."""
         hook = self.opts.include_object
         return True if hook is None else bool(hook(obj, name, type_, reflected, compare_to))
+
+
+def metadata_list(target: Any, *, location: str | None = None) -> list[MetaData]:
+    """``target_metadata`` as a list: a MetaData (or subclass, like GINO's ``db``) or several."""
+    from sqlalchemy.schema import MetaData
+
+    from amigrate.errors import ConfigError
+
+    if target is None:
+        raise ConfigError(
+            "autogenerate needs your models: env.py passes no target_metadata",
+            location=location,
+            hint="set target_metadata = Base.metadata and pass it to context.configure()",
+        )
+    items = list(target) if isinstance(target, list | tuple) else [target]
+    for item in items:
+        if not isinstance(item, MetaData):
+            raise ConfigError(
+                f"target_metadata must be a MetaData or a list of them, not {type(item).__name__}",
+                location=location,
+                hint="pass Base.metadata, not Base",
+            )
+    if not items:
+        raise ConfigError("target_metadata is an empty list", location=location)
+    return items
+
+
+def compare(ctx: AutogenContext) -> UpgradeOps:
+    """Reflect the database in bulk and compare it with the models: the upgrade op tree."""
+    from amigrate.autogenerate.compare import compare_schema
+    from amigrate.autogenerate.reflect import reflect
+
+    return compare_schema(ctx, reflect(ctx))
+
+
+def produce_script(
+    ctx: AutogenContext, *, rev_id: str | None = None, message: str | None = None
+) -> MigrationScript:
+    """The revision to be: the upgrade ops, and the downgrade made of their reverses."""
+    from amigrate.operations.ops import MigrationScript
+
+    upgrade = compare(ctx)
+    return MigrationScript(
+        rev_id, upgrade_ops=upgrade, downgrade_ops=upgrade.reverse(), message=message
+    )

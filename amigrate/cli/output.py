@@ -134,7 +134,19 @@ def render_current(args: argparse.Namespace, infos: Sequence[RevisionInfo]) -> s
     return "\n".join(summary(info, tree=False) for info in infos)
 
 
-def render_written(args: argparse.Namespace, info: RevisionInfo) -> str:
+def render_check(args: argparse.Namespace, diffs: Sequence[str]) -> str:
+    if args.json:
+        return check_json(diffs)
+    return "No differences: the database matches the models."
+
+
+def check_json(diffs: Sequence[str]) -> str:
+    return _json({"differences": list(diffs), "ok": not diffs})
+
+
+def render_written(args: argparse.Namespace, info: RevisionInfo | None) -> str:
+    if info is None:
+        return "No revision written: process_revision_directives removed it."
     return f"Created revision {info.revision}: {_relative(info.path or '')}"
 
 

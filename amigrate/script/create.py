@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from amigrate.errors import ConfigError, DuplicateRevisionError, RevisionError
 from amigrate.script.directory import RevisionInfo, ScriptDirectory, describe
@@ -33,7 +33,13 @@ def write_revision(
     labels: tuple[str, ...],
     dependencies: tuple[str, ...],
     rev_id: str | None,
+    *,
+    variables: dict[str, Any] | None = None,
 ) -> RevisionInfo:
+    """Render the new revision in memory, then write it if it compiles (never half a file).
+
+    ``variables`` adds template variables (autogenerate's ``upgrades``, ``imports``, ...).
+    """
     from amigrate._util import new_rev_id
     from amigrate.script import write
     from amigrate.script.headers import read_revision
@@ -45,9 +51,10 @@ def write_revision(
     when = write.create_date(config.timezone, location=config.location("timezone"))
     name = write.file_name(config.file_template, rev_id, message, when, config.truncate_slug_length)
     spec = write.ScriptSpec(rev_id, parents, message, labels, dependencies, when)
-    variables = spec.template_variables()
-    variables["databases"] = config.databases
-    text = write.render_template(script.template, variables)
+    values = spec.template_variables()
+    values["databases"] = config.databases
+    values.update(variables or {})
+    text = write.render_template(script.template, values)
     path = write.write_script(directory / name, text)
     run_hooks(hooks, path)
     updated = RevisionMap([*graph.revisions.values(), read_revision(path)])

@@ -162,3 +162,4 @@ def write_script(path: Path, text: str) -> Path:
         raise ScriptError("file already exists; not overwritten", location=str(path))
     atomic_write(path, text)
     return path
+
