@@ -84,7 +84,7 @@ def _write(
     config: Config, script: ScriptDirectory, compared: dict[str | None, Compared]
 ) -> RevisionInfo | None:
     """Render and write the (first database's) directives; None if a hook removed them all."""
-    from amigrate.autogenerate.diffs import leaf_ops
+    from amigrate.autogenerate.diffs import describe
 
     first = next(iter(compared.values()))
     written: RevisionInfo | None = None
@@ -94,7 +94,9 @@ def _write(
         changed = False
         for database, outcome in compared.items():
             chosen = outcome.directives[number]
-            changed |= any(True for _ in leaf_ops(chosen.upgrade_ops))
+            for line in describe(chosen.upgrade_ops):
+                changed = True
+                log.info("Detected %s%s", f"{database}: " if database else "", line)
             bodies.update(_bodies(outcome.context, chosen, database))
             imports |= _imports(outcome.context)
         if not changed:

@@ -12,10 +12,15 @@ from amigrate import context
 
 config = context.config
 
-# Your models' MetaData, for `amigrate revision --autogenerate`:
+# Your models' MetaData (or a list of them), for `amigrate revision --autogenerate` and
+# `amigrate check`:
 #     from myapp.models import Base
 #     target_metadata = Base.metadata
 target_metadata = None
+
+# Autogenerate options, passed to context.configure() below; for example:
+#     compare_server_default=True, include_object=skip_legacy_tables, user_module_prefix="myapp."
+autogenerate_options: dict[str, object] = {}
 
 
 def run_migrations_offline() -> None:
@@ -30,7 +35,9 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, **autogenerate_options
+    )
     with context.begin_transaction():
         context.run_migrations()
 

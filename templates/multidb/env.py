@@ -30,9 +30,7 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(
-        connection=connection, target_metadata=target_metadata.get(context.database)
-    )
+    context.configure(connection=connection, target_metadata=target_metadata.get(context.database))
     with context.begin_transaction():
         context.run_migrations()
 

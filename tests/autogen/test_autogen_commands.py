@@ -180,6 +180,7 @@ OPTIONS = {"process_revision_directives": writer}
     info = await command.revision(env.config, "rewritten", autogenerate=True)
     assert info is not None and info.path is not None
     assert "create_table" not in read(info.path)
+    await command.upgrade(env.config, "head")
     text = (
         (env.root / "models.py")
         .read_text()
