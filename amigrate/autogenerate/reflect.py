@@ -8,10 +8,16 @@ which are built only where an op needs one (a dropped table's reverse).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from amigrate.errors import AmigrateError
+
 if TYPE_CHECKING:
+    from sqlalchemy.engine.reflection import Inspector
+    from sqlalchemy.schema import Table
+
     from amigrate.autogenerate.api import AutogenContext
 
 
@@ -42,8 +48,138 @@ class SchemaReflection:
     tables: dict[tuple[str | None, str], ReflectedTable] = field(default_factory=dict)
     table_names: dict[str | None, set[str]] = field(default_factory=dict)
     enums: dict[str | None, list[dict[str, Any]]] = field(default_factory=dict)
+    default_schema: str | None = None
+    """The database's default schema by name (``public``); it is keyed None above."""
+
+    def key(self, table: Table) -> tuple[str | None, str]:
+        """A model table's key in ``tables``: its schema named by default is None here."""
+        schema = None if table.schema == self.default_schema else table.schema
+        return schema, table.name
 
 
 def reflect(context: AutogenContext) -> SchemaReflection:
-    """Reflect what ``context`` compares, in bulk (implemented by the compare work)."""
-    raise NotImplementedError
+    """Reflect, in bulk, every table ``context`` will compare, in every schema it compares.
+
+    A table is reflected when the models have it, or when ``include_name`` admits it (a
+    table to drop, whose full shape the drop's reverse needs). The version table never is.
+    Reflected columns, indexes, unique constraints and foreign keys that ``include_name``
+    turns down are left out, as if the database had none of them.
+    """
+    from sqlalchemy import inspect
+
+    if context.connection is None:
+        raise AmigrateError("autogenerate needs a database connection to compare with")
+    inspector = inspect(context.connection)
+    reflection = SchemaReflection(default_schema=inspector.default_schema_name)
+    models = {reflection.key(table) for table in context.sorted_tables()}
+    for schema in _schemas(context, inspector, models):
+        names = set(inspector.get_table_names(schema=schema))
+        names.discard(_version_table(context, inspector, schema))
+        reflection.table_names[schema] = names
+        wanted = sorted(
+            name
+            for name in names
+            if (schema, name) in models
+            or context.include_name(name, "table", _parents(schema, name))
+        )
+        if wanted:
+            _reflect_tables(context, inspector, schema, wanted, reflection)
+        if hasattr(inspector, "get_enums"):
+            reflection.enums[schema] = list(inspector.get_enums(schema=schema))
+    return reflection
+
+
+_KINDS = {
+    "columns": "get_multi_columns",
+    "primary_key": "get_multi_pk_constraint",
+    "foreign_keys": "get_multi_foreign_keys",
+    "indexes": "get_multi_indexes",
+    "unique_constraints": "get_multi_unique_constraints",
+    "check_constraints": "get_multi_check_constraints",
+    "comment": "get_multi_table_comment",
+}
+_NAME_TYPES = {
+    "columns": "column",
+    "indexes": "index",
+    "unique_constraints": "unique_constraint",
+    "foreign_keys": "foreign_key_constraint",
+}
+_SYSTEM_SCHEMAS = {"information_schema"}
+_SKIPPED_INDEX = "Skipped unsupported reflection of expression-based index"
+
+
+def _schemas(
+    context: AutogenContext, inspector: Inspector, models: set[tuple[str | None, str]]
+) -> list[str | None]:
+    if not context.opts.include_schemas:
+        named = sorted({schema for schema, _ in models if schema is not None})
+        if named:
+            # a schema the database lacks has no tables (SQLite would raise instead)
+            existing = set(inspector.get_schema_names())
+            named = [schema for schema in named if schema in existing]
+        return [None, *named]
+    default = inspector.default_schema_name
+    found = [
+        name
+        for name in inspector.get_schema_names()
+        if name != default and name not in _SYSTEM_SCHEMAS and not name.startswith("pg_")
+    ]
+    return [schema for schema in [None, *found] if context.include_name(schema, "schema", {})]
+
+
+def _version_table(context: AutogenContext, inspector: Inspector, schema: str | None) -> str:
+    wanted = context.opts.version_table_schema
+    if wanted == schema or (schema is None and wanted == inspector.default_schema_name):
+        return context.opts.version_table
+    return ""
+
+
+def _parents(schema: str | None, table: str) -> dict[str, Any]:
+    return {
+        "schema_name": schema,
+        "table_name": table,
+        "schema_qualified_table_name": f"{schema}.{table}" if schema else table,
+    }
+
+
+def _reflect_tables(
+    context: AutogenContext,
+    inspector: Inspector,
+    schema: str | None,
+    names: list[str],
+    reflection: SchemaReflection,
+) -> None:
+    from sqlalchemy.exc import SAWarning
+
+    tables = {name: ReflectedTable(name, schema) for name in names}
+    for attribute, method in _KINDS.items():
+        try:
+            with warnings.catch_warnings():
+                # SQLite: indexes on expressions are read by compare/indexes.py itself
+                warnings.filterwarnings("ignore", _SKIPPED_INDEX, category=SAWarning)
+                found = getattr(inspector, method)(schema=schema, filter_names=names)
+        except NotImplementedError:
+            continue
+        for (_, name), value in found.items():
+            if name not in tables:
+                continue
+            if attribute == "comment":
+                value = value.get("text")
+            elif attribute in _NAME_TYPES:
+                value = _included(context, _NAME_TYPES[attribute], schema, name, value)
+            elif attribute == "primary_key":
+                value = dict(value or {})
+            setattr(tables[name], attribute, value)
+    for name, table in tables.items():
+        reflection.tables[(schema, name)] = table
+
+
+def _included(
+    context: AutogenContext,
+    type_: str,
+    schema: str | None,
+    table: str,
+    items: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    parents = _parents(schema, table)
+    return [item for item in items if context.include_name(item.get("name"), type_, parents)]

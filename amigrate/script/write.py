@@ -162,4 +162,3 @@ def write_script(path: Path, text: str) -> Path:
         raise ScriptError("file already exists; not overwritten", location=str(path))
     atomic_write(path, text)
     return path
-

@@ -19,7 +19,9 @@ sa.Table("event", audit, sa.Column("id", sa.Integer, primary_key=True), sa.Colum
 
 def write_project(env: MigrationEnv, first: Backend, second: Backend) -> None:
     env.use_template("multidb")
-    env.write_config(sqlalchemy_url=None, databases="engine1, engine2", prepend_sys_path="%(here)s")
+    env.write_config(
+        sqlalchemy_url=None, databases="engine1, engine2", prepend_sys_path="%(here)s"
+    )
     with env.config_path.open("a", encoding="utf-8") as file:
         for name, backend in (("engine1", first), ("engine2", second)):
             file.write(f"\n[{name}]\nsqlalchemy.url = {backend.async_url.replace('%', '%%')}\n")
@@ -27,7 +29,8 @@ def write_project(env: MigrationEnv, first: Backend, second: Backend) -> None:
     env_py = env.script_dir / "env.py"
     text = env_py.read_text(encoding="utf-8").replace(
         'target_metadata = {"engine1": None, "engine2": None}',
-        'from autogen_multidb_models import audit, main\n\ntarget_metadata = {"engine1": main, "engine2": audit}',
+        "from autogen_multidb_models import audit, main\n\n"
+        'target_metadata = {"engine1": main, "engine2": audit}',
     )
     env_py.write_text(text, encoding="utf-8")
 

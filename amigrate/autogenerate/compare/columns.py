@@ -1,0 +1,280 @@
+"""Columns of a table present on both sides: added, removed, altered, regenerated.
+
+Every op carries what its reverse needs: a dropped column is described from the
+reflection, an alteration holds all ``existing_*`` values. A generated column whose
+expression changed is dropped and added again (its values need no copying); an identity
+change on PostgreSQL is SQL with known inverse SQL. A column removed and another added with
+the same type in one table may be a rename: a TODO note says so, with the code to use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from amigrate.autogenerate.compare.comments import column_comment_changed
+from amigrate.autogenerate.compare.defaults import model_default, server_default_changed
+from amigrate.autogenerate.compare.tables import column_from_reflection
+from amigrate.autogenerate.compare.types import normalized_type_text, type_changed
+from amigrate.autogenerate.dialects import rules_for
+from amigrate.autogenerate.ops import ExecuteReversibleSQLOp, TodoOp
+from amigrate.operations.ops import AddColumnOp, AlterColumnOp, DropColumnOp
+
+if TYPE_CHECKING:
+    from amigrate.autogenerate.api import AutogenContext
+    from amigrate.autogenerate.reflect import ReflectedTable
+    from amigrate.operations.ops import MigrateOperation, ModifyTableOps
+
+_IDENTITY_OPTIONS = ("start", "increment", "minvalue", "maxvalue", "cycle", "cache")
+
+
+def compare_columns(
+    ctx: AutogenContext, table_ops: ModifyTableOps, reflected: ReflectedTable, model: sa.Table
+) -> None:
+    """Append the column ops of one table: adds and drops first, then alterations."""
+    pk = set(reflected.primary_key.get("constrained_columns") or [])
+    in_db = {
+        d["name"]: (d, column_from_reflection(d, ctx.dialect, primary_key=d["name"] in pk))
+        for d in reflected.columns
+    }
+    in_model = {c.name: c for c in model.columns}
+    added = [
+        c
+        for name, c in in_model.items()
+        if name not in in_db and ctx.include_object(c, name, "column", False, None)
+    ]
+    removed = [
+        column
+        for name, (_, column) in in_db.items()
+        if name not in in_model and ctx.include_object(column, name, "column", True, None)
+    ]
+    for column in added:
+        table_ops.ops.append(AddColumnOp(model.name, _detached(column), schema=model.schema))
+    for column in removed:
+        table_ops.ops.append(
+            DropColumnOp(model.name, column.name, schema=model.schema, column=column)
+        )
+    table_ops.ops.extend(_rename_hints(ctx, model, removed, added))
+    alterations: list[MigrateOperation] = []
+    for name, column in in_model.items():
+        if name not in in_db:
+            continue
+        found, reflected_column = in_db[name]
+        if not ctx.include_object(column, name, "column", False, reflected_column):
+            continue
+        if _regenerated(ctx, found, column):
+            table_ops.ops.append(
+                DropColumnOp(model.name, name, schema=model.schema, column=reflected_column)
+            )
+            table_ops.ops.append(AddColumnOp(model.name, _detached(column), schema=model.schema))
+            continue
+        alterations.extend(_identity_ops(ctx, found, column, model))
+        alter = _alteration(ctx, found, reflected_column, column, model, primary=name in pk)
+        if alter is not None:
+            alterations.append(alter)
+    table_ops.ops.extend(alterations)
+
+
+def _detached(column: sa.Column[Any]) -> sa.Column[Any]:
+    """A copy of a model column for ``add_column``; its index and unique come as own ops."""
+    copy = column._copy()
+    copy.index = None
+    copy.unique = None
+    return copy
+
+
+def _alteration(
+    ctx: AutogenContext,
+    found: dict[str, Any],
+    reflected_column: sa.Column[Any],
+    column: sa.Column[Any],
+    model: sa.Table,
+    *,
+    primary: bool,
+) -> AlterColumnOp | None:
+    existing_nullable = bool(found.get("nullable", True))
+    nullable = column.nullable != existing_nullable and not (primary and column.primary_key)
+    nullable = nullable and column.identity is None and not found.get("identity")
+    type_ = type_changed(ctx, reflected_column, column)
+    default = server_default_changed(ctx, found, reflected_column, column)
+    comment = column_comment_changed(ctx, found, column)
+    if not (nullable or type_ or default or comment):
+        return None
+    existing_default = found.get("default")
+    return AlterColumnOp(
+        model.name,
+        column.name,
+        schema=model.schema,
+        existing_type=reflected_column.type if type_ else column.type,
+        existing_server_default=None if existing_default is None else sa.text(existing_default),
+        existing_nullable=existing_nullable,
+        existing_comment=found.get("comment"),
+        modify_nullable=bool(column.nullable) if nullable else None,
+        modify_server_default=_default_clause(column) if default else False,
+        modify_type=column.type if type_ else None,
+        modify_comment=column.comment if comment else False,
+    )
+
+
+def _default_clause(column: sa.Column[Any]) -> sa.DefaultClause | None:
+    """The model's server default as a clause of its own (the model's stays with it)."""
+    arg = model_default(column)
+    return None if arg is None else sa.DefaultClause(arg)
+
+
+def _regenerated(ctx: AutogenContext, found: dict[str, Any], column: sa.Column[Any]) -> bool:
+    """Whether a generated column's expression (or storage) changed, or it became one."""
+    reflected = found.get("computed")
+    computed = column.computed
+    if not reflected and computed is None:
+        return False
+    if not reflected or computed is None:
+        return True
+    rules = rules_for(ctx.dialect_name)
+    model_sql = str(
+        computed.sqltext.compile(dialect=ctx.dialect, compile_kwargs={"literal_binds": True})
+    )
+    if rules.normalize_expression(model_sql) != rules.normalize_expression(reflected["sqltext"]):
+        return True
+    persisted = reflected.get("persisted")
+    return (
+        computed.persisted is not None
+        and persisted is not None
+        and (bool(computed.persisted) != bool(persisted))
+    )
+
+
+def _identity_ops(
+    ctx: AutogenContext, found: dict[str, Any], column: sa.Column[Any], model: sa.Table
+) -> list[MigrateOperation]:
+    """PostgreSQL identity added, removed or changed, as SQL with its inverse."""
+    reflected: dict[str, Any] | None = found.get("identity")
+    identity = column.identity
+    if ctx.dialect_name != "postgresql" or (reflected is None and identity is None):
+        return []
+    prefix = f"ALTER TABLE {_table_sql(ctx, model)} ALTER COLUMN {_quote(ctx, column.name)}"
+    if reflected is None:
+        assert identity is not None
+        wanted = _identity_values(identity)
+        return [
+            ExecuteReversibleSQLOp(
+                f"{prefix} ADD {_generated(wanted)}",
+                f"{prefix} DROP IDENTITY",
+                f"add identity to {model.name}.{column.name}",
+            )
+        ]
+    if identity is None:
+        return [
+            ExecuteReversibleSQLOp(
+                f"{prefix} DROP IDENTITY",
+                f"{prefix} ADD {_generated(reflected)}",
+                f"drop identity of {model.name}.{column.name}",
+            )
+        ]
+    wanted = _identity_values(identity)
+    changed = {
+        key: value
+        for key, value in wanted.items()
+        if value is not None and value != reflected.get(key)
+    }
+    if not changed:
+        return []
+    before = {key: reflected.get(key) for key in changed}
+    return [
+        ExecuteReversibleSQLOp(
+            f"{prefix} {_identity_set(changed)}",
+            f"{prefix} {_identity_set(before)}",
+            f"change identity of {model.name}.{column.name}",
+        )
+    ]
+
+
+def _identity_values(identity: sa.Identity) -> dict[str, Any]:
+    values = {key: getattr(identity, key, None) for key in _IDENTITY_OPTIONS}
+    values["always"] = bool(identity.always)
+    return values
+
+
+def _generated(values: dict[str, Any]) -> str:
+    kind = "ALWAYS" if values.get("always") else "BY DEFAULT"
+    options = _identity_options(values)
+    return f"GENERATED {kind} AS IDENTITY" + (f" ({options})" if options else "")
+
+
+def _identity_options(values: dict[str, Any]) -> str:
+    words = {
+        "start": "START WITH",
+        "increment": "INCREMENT BY",
+        "minvalue": "MINVALUE",
+        "maxvalue": "MAXVALUE",
+        "cache": "CACHE",
+    }
+    parts = [f"{words[k]} {int(values[k])}" for k in words if values.get(k) is not None]
+    if values.get("cycle") is not None:
+        parts.append("CYCLE" if values["cycle"] else "NO CYCLE")
+    return " ".join(parts)
+
+
+def _identity_set(values: dict[str, Any]) -> str:
+    parts = []
+    if "always" in values:
+        parts.append("SET GENERATED " + ("ALWAYS" if values["always"] else "BY DEFAULT"))
+    words = {
+        "start": "SET START WITH",
+        "increment": "SET INCREMENT BY",
+        "minvalue": "SET MINVALUE",
+        "maxvalue": "SET MAXVALUE",
+        "cache": "SET CACHE",
+    }
+    parts += [f"{words[k]} {int(values[k])}" for k in words if values.get(k) is not None]
+    if values.get("cycle") is not None:
+        parts.append("SET CYCLE" if values["cycle"] else "SET NO CYCLE")
+    return " ".join(parts)
+
+
+def _table_sql(ctx: AutogenContext, model: sa.Table) -> str:
+    preparer = ctx.dialect.identifier_preparer
+    name = preparer.quote(model.name)
+    return f"{preparer.quote_schema(model.schema)}.{name}" if model.schema else name
+
+
+def _quote(ctx: AutogenContext, name: str) -> str:
+    return str(ctx.dialect.identifier_preparer.quote(name))
+
+
+def _rename_hints(
+    ctx: AutogenContext,
+    model: sa.Table,
+    removed: list[sa.Column[Any]],
+    added: list[sa.Column[Any]],
+) -> list[TodoOp]:
+    """A note per removed column that an added column of the same type may have renamed."""
+    hints = []
+    candidates = list(added)
+    for old in removed:
+        old_type = normalized_type_text(old.type, ctx.dialect)
+        for new in candidates:
+            if old_type is not None and normalized_type_text(new.type, ctx.dialect) == old_type:
+                candidates.remove(new)
+                hints.append(_rename_hint(model, old.name, new.name))
+                break
+    return hints
+
+
+def _rename_hint(model: sa.Table, old: str, new: str) -> TodoOp:
+    schema = f", schema={model.schema!r}" if model.schema else ""
+    table = model.name
+    return TodoOp(
+        f"column {table}.{old} was removed and {table}.{new} added with the same type; "
+        "if it was renamed, keep its data: use this instead of the drop and add",
+        f"op.alter_column({table!r}, {old!r}, new_column_name={new!r}{schema})",
+        reverse_text=(
+            f"column {table}.{new} was removed and {table}.{old} added with the same type; "
+            "if it was renamed, keep its data: use this instead of the drop and add"
+        ),
+        reverse_suggestion=f"op.alter_column({table!r}, {new!r}, new_column_name={old!r}{schema})",
+    )
+
+
+__all__ = ["compare_columns"]

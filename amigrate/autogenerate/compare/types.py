@@ -1,0 +1,92 @@
+"""Column types: the model's type against the reflected one, as DDL text per dialect.
+
+Both types are compiled for the database's dialect and normalised (``dialects/``), so every
+standard type reads the same before and after a round trip through the database. A type
+that cannot be compiled for the dialect is never reported as changed: nothing can be said.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from amigrate.autogenerate.dialects import rules_for
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.types import TypeEngine
+
+    from amigrate.autogenerate.api import AutogenContext
+
+
+def type_changed(
+    ctx: AutogenContext,
+    reflected_column: sa.Column[Any],
+    model_column: sa.Column[Any],
+) -> bool:
+    """Whether the column's type changed: ``compare_type`` hook first, then the default."""
+    option = ctx.opts.compare_type
+    if option is False:
+        return False
+    if callable(option):
+        answer = option(
+            ctx.migration_context,
+            reflected_column,
+            model_column,
+            reflected_column.type,
+            model_column.type,
+        )
+        if answer is not None:
+            return bool(answer)
+    return types_differ(ctx.dialect, reflected_column.type, model_column.type)
+
+
+def types_differ(dialect: Dialect, reflected: TypeEngine[Any], model: TypeEngine[Any]) -> bool:
+    """Whether ``model`` would create a column of another type than ``reflected``."""
+    if isinstance(model, sa.types.NullType) or isinstance(reflected, sa.types.NullType):
+        return False
+    model_impl = _impl(model, dialect)
+    if isinstance(model_impl, sa.Enum):
+        native = bool(model_impl.native_enum and dialect.supports_native_enum)
+        if native and isinstance(reflected, sa.Enum):
+            return bool(model_impl.name != reflected.name)
+        if not native and isinstance(reflected, sa.String) and reflected.length is not None:
+            return reflected.length < (model_impl.length or 0)
+    model_text = type_text(model, dialect)
+    reflected_text = type_text(reflected, dialect)
+    if model_text is None or reflected_text is None:
+        return False
+    rules = rules_for(dialect.name)
+    if rules.normalize_type(model_text) == rules.normalize_type(reflected_text):
+        return False
+    return not rules.types_match_loosely(model_text, reflected_text)
+
+
+def type_text(type_: TypeEngine[Any], dialect: Dialect) -> str | None:
+    """``type_`` as DDL text for ``dialect``, or None when it has none there."""
+    try:
+        return str(type_.compile(dialect=dialect))
+    except (sa_exc.CompileError, sa_exc.UnsupportedCompilationError, NotImplementedError):
+        return None
+
+
+def normalized_type_text(type_: TypeEngine[Any], dialect: Dialect) -> str | None:
+    """``type_text`` in the dialect's canonical spelling (for telling renames apart)."""
+    text = type_text(type_, dialect)
+    return None if text is None else rules_for(dialect.name).normalize_type(text)
+
+
+def _impl(type_: TypeEngine[Any], dialect: Dialect) -> TypeEngine[Any]:
+    """The type the dialect really uses: a decorator's implementation, a variant's choice."""
+    try:
+        impl = type_.dialect_impl(dialect)
+    except (sa_exc.CompileError, NotImplementedError):  # pragma: no cover - defensive
+        return type_
+    if isinstance(impl, sa.types.TypeDecorator):
+        return impl.impl_instance
+    return impl
+
+
+__all__ = ["normalized_type_text", "type_changed", "type_text", "types_differ"]
