@@ -19,9 +19,7 @@ sa.Table("event", audit, sa.Column("id", sa.Integer, primary_key=True), sa.Colum
 
 def write_project(env: MigrationEnv, first: Backend, second: Backend) -> None:
     env.use_template("multidb")
-    env.write_config(
-        sqlalchemy_url=None, databases="engine1, engine2", prepend_sys_path="%(here)s"
-    )
+    env.write_config(sqlalchemy_url=None, databases="engine1, engine2", prepend_sys_path="%(here)s")
     with env.config_path.open("a", encoding="utf-8") as file:
         for name, backend in (("engine1", first), ("engine2", second)):
             file.write(f"\n[{name}]\nsqlalchemy.url = {backend.async_url.replace('%', '%%')}\n")
