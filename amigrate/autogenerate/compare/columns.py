@@ -107,7 +107,9 @@ def _alteration(
         column.name,
         schema=model.schema,
         existing_type=reflected_column.type if type_ else column.type,
-        existing_server_default=None if existing_default is None else sa.text(existing_default),
+        existing_server_default=None
+        if existing_default is None
+        else sa.literal_column(existing_default),
         existing_nullable=existing_nullable,
         existing_comment=found.get("comment"),
         modify_nullable=bool(column.nullable) if nullable else None,

@@ -121,7 +121,7 @@ def column_from_reflection(
     elif identity:
         args.append(sa.Identity(**{k: v for k, v in identity.items() if k != "on_null"}))
     elif default is not None and not rules_for(dialect.name).is_generated_default(default):
-        args.append(sa.DefaultClause(sa.text(default)))
+        args.append(sa.DefaultClause(sa.literal_column(default)))  # exact: no ":x" binds
     autoincrement = reflected.get("autoincrement", "auto")
     type_ = reflected["type"]
     if getattr(type_, "create_type", False):
