@@ -225,3 +225,43 @@ async def test_compare_metadata_on_any_kind_of_bind(backend: Backend) -> None:
     with pytest.raises(ConfigError, match="unknown autogenerate option"):
         await compare_metadata(sync_engine, metadata, compare_typo=True)
     assert Rewriter is not None
+
+
+async def test_the_readme_rewriter_adds_nullable_then_tightens(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    autogen_project(env, ACCOUNT)
+    await command.revision(env.config, "account", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    write_models(
+        env,
+        ACCOUNT.replace(
+            '    sa.Column("name"',
+            '    sa.Column("code", sa.Integer, nullable=False),\n    sa.Column("name"',
+        )
+        + """
+from amigrate import Rewriter, ops
+
+writer = Rewriter()
+
+
+@writer.rewrites(ops.AddColumnOp)
+def add_nullable_then_tighten(context, revision, op):
+    if op.column.nullable:
+        return op
+    op.column.nullable = True
+    return [op, ops.AlterColumnOp(op.table_name, op.column.name, modify_nullable=False,
+                                  existing_nullable=True, existing_type=op.column.type)]
+
+
+OPTIONS = {"process_revision_directives": writer}
+""",
+    )
+    info = await command.revision(env.config, "code", autogenerate=True)
+    assert info is not None and info.path is not None
+    text = read(info.path)
+    added = text.index('add_column(sa.Column("code", sa.Integer(), nullable=True))')
+    tightened = text.index("alter_column(", added)
+    assert '"code"' in text[tightened:] and "nullable=False" in text[tightened:]
+    await command.upgrade(env.config, "head")
+    assert columns(backend, "account") == {"id": False, "name": False, "code": False}
