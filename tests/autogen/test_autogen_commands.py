@@ -260,7 +260,7 @@ OPTIONS = {"process_revision_directives": writer}
     info = await command.revision(env.config, "code", autogenerate=True)
     assert info is not None and info.path is not None
     text = read(info.path)
-    added = text.index('add_column(sa.Column("code", sa.Integer(), nullable=True))')
+    added = text.index('sa.Column("code", sa.Integer(), nullable=True))')
     tightened = text.index("alter_column(", added)
     assert '"code"' in text[tightened:] and "nullable=False" in text[tightened:]
     await command.upgrade(env.config, "head")
