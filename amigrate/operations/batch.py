@@ -214,10 +214,20 @@ class BatchOperations:
         self.batch.append(CreateCheckConstraint(constraint_name, condition, kw))
 
     def drop_constraint(
-        self, constraint_name: str, type_: str | None = None, *, if_exists: bool | None = None
+        self,
+        constraint_name: str | None,
+        type_: str | None = None,
+        *,
+        if_exists: bool | None = None,
+        columns: Sequence[str] | None = None,
     ) -> None:
-        """Drop a named constraint (``type_``: "foreignkey", "unique", "check", "primary")."""
-        self.batch.append(DropConstraint(constraint_name, type_, if_exists))
+        """Drop a constraint (``type_``: "foreignkey", "unique", "check", "primary").
+
+        An unnamed one (SQLite reflects foreign keys without names) is found by ``type_``
+        and its ``columns`` (a foreign key's local columns).
+        """
+        found_by = tuple(columns) if columns is not None else None
+        self.batch.append(DropConstraint(constraint_name, type_, if_exists, found_by))
 
     def create_primary_key(self, constraint_name: str | None, columns: Sequence[str]) -> None:
         """Make ``columns`` the primary key (replacing any other)."""

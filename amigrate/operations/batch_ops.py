@@ -231,11 +231,15 @@ class CreateCheckConstraint(BatchOp):
 @dataclass
 class DropConstraint(BatchOp):
     method: ClassVar[str] = "drop_constraint"
-    constraint_name: str
+    constraint_name: str | None
     type_: str | None = None
     if_exists: bool | None = None
+    columns: tuple[str, ...] | None = None  # finds an unnamed constraint
 
     def apply(self, state: TableState) -> None:
+        if self.constraint_name is None and self.columns is not None:
+            state.drop_unnamed_constraint(self.type_, self.columns)
+            return
         if self.if_exists and not state.has_constraint(self.constraint_name):
             return
         state.drop_constraint(self.constraint_name, self.type_)

@@ -52,6 +52,9 @@ class ColumnState:
     retyped: bool = False
 
 
+_CONSTRAINT_KINDS = {"primary": "primary_key", "foreignkey": "foreign_key", "unique": "unique"}
+
+
 @dataclass
 class ConstraintState:
     """A primary key, unique, foreign key or check constraint, columns by name."""
@@ -131,7 +134,7 @@ class TableState:
     def has_column(self, name: str) -> bool:
         return any(c.column.name == name for c in self.columns)
 
-    def has_constraint(self, name: str) -> bool:
+    def has_constraint(self, name: str | None) -> bool:
         return any(c.name == name for c in self.constraints)
 
     def has_index(self, name: str | None) -> bool:
@@ -297,9 +300,8 @@ class TableState:
         schemaobj.table(self.name, *columns, built, schema=self.schema, metadata=metadata)
         return _name(built)
 
-    def drop_constraint(self, name: str, type_: str | None) -> None:
-        kinds = {"primary": "primary_key", "foreignkey": "foreign_key", "unique": "unique"}
-        kind = kinds.get(type_ or "", type_)
+    def drop_constraint(self, name: str | None, type_: str | None) -> None:
+        kind = _CONSTRAINT_KINDS.get(type_ or "", type_)
         for constraint in self.constraints:
             if constraint.name == name and (kind is None or constraint.kind == kind):
                 self.constraints.remove(constraint)
@@ -310,6 +312,19 @@ class TableState:
             + (f" of type {type_!r}" if type_ else ""),
             hint=(f"its named constraints are: {', '.join(named)}; " if named else "")
             + "unnamed constraints get names from batch_alter_table(naming_convention=...)",
+        )
+
+    def drop_unnamed_constraint(self, type_: str | None, columns: Sequence[str]) -> None:
+        """Drop the unnamed constraint of ``type_`` on exactly ``columns``."""
+        kind = _CONSTRAINT_KINDS.get(type_ or "", type_)
+        for constraint in self.constraints:
+            if constraint.name is None and (kind is None or constraint.kind == kind):
+                if constraint.columns == list(columns):
+                    self.constraints.remove(constraint)
+                    return
+        raise AmigrateError(
+            f"table {self.name!r} has no unnamed {type_ or 'constraint'} on "
+            f"({', '.join(columns)})"
         )
 
     def add_index(self, index: IndexState) -> None:

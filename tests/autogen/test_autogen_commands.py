@@ -265,3 +265,40 @@ OPTIONS = {"process_revision_directives": writer}
     assert '"code"' in text[tightened:] and "nullable=False" in text[tightened:]
     await command.upgrade(env.config, "head")
     assert columns(backend, "account") == {"id": False, "name": False, "code": False}
+
+
+AUTHOR_BOOK = """
+author = sa.Table("author", metadata, sa.Column("id", sa.Integer, primary_key=True))
+book = sa.Table(
+    "book",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("author.id", ondelete="CASCADE")),
+)
+"""
+
+
+def foreign_keys(backend: Backend, table: str) -> list[tuple[list[str], str | None]]:
+    engine = sa.create_engine(backend.sync_url)
+    try:
+        with engine.connect() as conn:
+            found = sa.inspect(conn).get_foreign_keys(table)
+            return [(fk["constrained_columns"], fk["options"].get("ondelete")) for fk in found]
+    finally:
+        engine.dispose()
+
+
+async def test_an_unnamed_foreign_key_is_dropped_and_restored(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    autogen_project(env, AUTHOR_BOOK)
+    await command.revision(env.config, "tables", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    assert foreign_keys(backend, "book") == [(["author_id"], "CASCADE")]
+    write_models(env, AUTHOR_BOOK.replace(', sa.ForeignKey("author.id", ondelete="CASCADE")', ""))
+    await command.revision(env.config, "no fk", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    assert foreign_keys(backend, "book") == []
+    assert await command.check(env.config) == []
+    await command.downgrade(env.config, "-1")
+    assert foreign_keys(backend, "book") == [(["author_id"], "CASCADE")]

@@ -304,7 +304,16 @@ def drop_constraint(op: ops.DropConstraintOp, t: Target) -> list[Expr]:
     _add(call, "type_", op.type_, t, when=op.type_ is not None)
     _schema(call, op.schema, t)
     _add(call, "if_exists", op.if_exists, t, when=op.if_exists is not None)
+    unnamed = op.constraint_name is None and op.reverse_of is not None
+    if unnamed and t.batch:  # SQLite reflects foreign keys without names: find it by columns
+        _add(call, "columns", list(_constraint_columns(op.reverse_of)), t)
     return [call]
+
+
+def _constraint_columns(added: ops.AddConstraintOp | None) -> tuple[str, ...]:
+    if isinstance(added, ops.CreateForeignKeyOp):
+        return added.local_cols
+    return tuple(getattr(added, "columns", ()))
 
 
 # -- SQL and data -----------------------------------------------------------------------------
