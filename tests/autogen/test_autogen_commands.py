@@ -302,3 +302,33 @@ async def test_an_unnamed_foreign_key_is_dropped_and_restored(
     assert await command.check(env.config) == []
     await command.downgrade(env.config, "-1")
     assert foreign_keys(backend, "book") == [(["author_id"], "CASCADE")]
+
+
+POST = """
+post = sa.Table(
+    "post",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(80)),
+    sa.Index("ix_post_lower_title", sa.func.lower(sa.text("title"))),
+)
+"""
+
+
+async def test_an_expression_index_goes_before_its_column_and_comes_back_after(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    autogen_project(env, POST)
+    await command.revision(env.config, "post", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    write_models(env, POST.replace('"title"', '"headline"'))
+    info = await command.revision(env.config, "headline", autogenerate=True)
+    assert info is not None and info.path is not None
+    text = read(info.path)
+    assert text.index("drop_index(") < text.index("drop_column(")
+    assert "new_column_name='headline'" in text or 'new_column_name="headline"' in text
+    await command.upgrade(env.config, "head")
+    assert columns(backend, "post") == {"id": False, "headline": True}
+    assert await command.check(env.config) == []
+    await command.downgrade(env.config, "-1")
+    assert columns(backend, "post") == {"id": False, "title": True}

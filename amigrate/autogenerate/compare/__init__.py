@@ -3,26 +3,36 @@
 The order of the tree: enum types to create, tables to create (dependency order), tables to
 drop (reverse dependency order), then one ``ModifyTableOps`` per table on both sides
 (columns added and removed, columns altered, indexes and unique constraints, foreign keys,
-checks, the table comment), then enum types to drop. The per-table comparators of indexes,
-foreign keys, checks and enums live in their own modules and are looked up by name, so a
-comparator not written yet is simply skipped.
+checks, the table comment), then enum types to drop. Within a table, drops of indexes and
+constraints come first and creations last, so an index on a column (even in an expression)
+is gone before the column is dropped, and a new column exists before its index is made.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from amigrate.autogenerate.compare.checks import compare_checks
 from amigrate.autogenerate.compare.columns import compare_columns
 from amigrate.autogenerate.compare.comments import compare_table_comment
+from amigrate.autogenerate.compare.enums import compare_enums
+from amigrate.autogenerate.compare.foreign_keys import compare_foreign_keys
+from amigrate.autogenerate.compare.indexes import compare_indexes
 from amigrate.autogenerate.compare.tables import (
     create_table_op,
     drop_order,
     drop_table_op,
     table_from_reflection,
 )
-from amigrate.operations.ops import ModifyTableOps, UpgradeOps
+from amigrate.operations.ops import (
+    AddConstraintOp,
+    CreateIndexOp,
+    DropConstraintOp,
+    DropIndexOp,
+    ModifyTableOps,
+    UpgradeOps,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.schema import Table
@@ -33,12 +43,14 @@ if TYPE_CHECKING:
 
 TableComparator = Callable[["AutogenContext", ModifyTableOps, "ReflectedTable", "Table"], None]
 
-TABLE_COMPARATORS: list[tuple[str, str]] = [
-    ("indexes", "compare_indexes"),
-    ("foreign_keys", "compare_foreign_keys"),
-    ("checks", "compare_checks"),
+TABLE_COMPARATORS: list[TableComparator] = [
+    compare_columns,
+    compare_indexes,
+    compare_foreign_keys,
+    compare_checks,
+    compare_table_comment,
 ]
-"""(module in this package, function): run in this order for each table on both sides."""
+"""Run in this order for each table on both sides."""
 
 
 def compare_schema(ctx: AutogenContext, reflection: SchemaReflection) -> UpgradeOps:
@@ -51,13 +63,11 @@ def compare_schema(ctx: AutogenContext, reflection: SchemaReflection) -> Upgrade
     ]
     before: list[MigrateOperation] = []
     after: list[MigrateOperation] = []
-    compare_enums = _comparator("enums", "compare_enums")
-    if compare_enums is not None:
-        for schema in _schemas(reflection, models):
-            in_schema = [t for t in models if reflection.key(t)[0] == schema]
-            first, last = compare_enums(ctx, schema, reflection, in_schema)
-            before.extend(first)
-            after.extend(last)
+    for schema in _schemas(reflection, models):
+        in_schema = [t for t in models if reflection.key(t)[0] == schema]
+        first, last = compare_enums(ctx, schema, reflection, in_schema)
+        before.extend(first)
+        after.extend(last)
     ops: list[MigrateOperation] = [*before]
     ops.extend(_added_tables(ctx, reflection, models))
     ops.extend(_removed_tables(ctx, reflection, models))
@@ -101,9 +111,6 @@ def _removed_tables(
 def _modified_tables(
     ctx: AutogenContext, reflection: SchemaReflection, models: list[Table]
 ) -> list[MigrateOperation]:
-    comparators = [
-        found for module, name in TABLE_COMPARATORS if (found := _comparator(module, name))
-    ]
     changed: list[MigrateOperation] = []
     for model in models:
         reflected = reflection.tables.get(reflection.key(model))
@@ -114,22 +121,21 @@ def _modified_tables(
             if not ctx.include_object(model, model.name, "table", False, compare_to):
                 continue
         table_ops = ModifyTableOps(table_name=model.name, schema=model.schema)
-        compare_columns(ctx, table_ops, reflected, model)
-        for comparator in comparators:
+        for comparator in TABLE_COMPARATORS:
             comparator(ctx, table_ops, reflected, model)
-        compare_table_comment(ctx, table_ops, reflected, model)
+        table_ops.ops.sort(key=_phase)  # stable: each phase keeps the comparators' order
         if not table_ops.is_empty():
             changed.append(table_ops)
     return changed
 
 
-def _comparator(module: str, name: str) -> Any:
-    """``compare.<module>.<name>``, or None while that comparator is not written."""
-    try:
-        found = importlib.import_module(f"{__name__}.{module}")
-    except ImportError:
-        return None
-    return getattr(found, name, None)
+def _phase(op: MigrateOperation) -> int:
+    """0: drop an index or constraint; 1: columns, comments, notes; 2: create one."""
+    if isinstance(op, DropIndexOp | DropConstraintOp):
+        return 0
+    if isinstance(op, CreateIndexOp | AddConstraintOp):
+        return 2
+    return 1
 
 
 __all__ = ["TABLE_COMPARATORS", "TableComparator", "compare_schema"]
