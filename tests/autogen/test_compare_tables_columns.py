@@ -214,7 +214,8 @@ def test_added_and_removed_columns_reverse_into_each_other(conn: sa.Connection) 
 def test_removed_and_added_column_of_one_type_gets_a_rename_hint(conn: sa.Connection) -> None:
     people(sa.Column("surname", sa.String(30))).create_all(conn)
 
-    upgrade = compare(conn, people(sa.Column("family_name", sa.String(30))))
+    models = people(sa.Column("family_name", sa.String(30)))
+    upgrade = compare(conn, models, render_as_batch=False)
 
     ops = table_ops(upgrade, "person")
     assert kinds(ops) == ["AddColumnOp", "DropColumnOp", "TodoOp"]
@@ -224,6 +225,9 @@ def test_removed_and_added_column_of_one_type_gets_a_rename_hint(conn: sa.Connec
     assert hint.reverse().suggestion == (
         "op.alter_column('person', 'family_name', new_column_name='surname')"
     )
+    in_batch = table_ops(compare(conn, models, render_as_batch=True), "person")[2]
+    assert isinstance(in_batch, TodoOp)
+    assert in_batch.suggestion == "batch_op.alter_column('surname', new_column_name='family_name')"
 
 
 def test_nullable_and_type_changes_are_one_reversible_alteration(conn: sa.Connection) -> None:

@@ -259,23 +259,34 @@ def _rename_hints(
         for new in candidates:
             if old_type is not None and normalized_type_text(new.type, ctx.dialect) == old_type:
                 candidates.remove(new)
-                hints.append(_rename_hint(model, old.name, new.name))
+                hints.append(
+                    _rename_hint(model, old.name, new.name, bool(ctx.opts.render_as_batch))
+                )
                 break
     return hints
 
 
-def _rename_hint(model: sa.Table, old: str, new: str) -> TodoOp:
-    schema = f", schema={model.schema!r}" if model.schema else ""
+def _rename_hint(model: sa.Table, old: str, new: str, batch: bool) -> TodoOp:
+    """The note, with the call to use instead (as written inside the table's batch block)."""
     table = model.name
-    return TodoOp(
-        f"column {table}.{old} was removed and {table}.{new} added with the same type; "
-        "if it was renamed, keep its data: use this instead of the drop and add",
-        f"op.alter_column({table!r}, {old!r}, new_column_name={new!r}{schema})",
-        reverse_text=(
-            f"column {table}.{new} was removed and {table}.{old} added with the same type; "
+
+    def suggestion(before: str, after: str) -> str:
+        if batch:
+            return f"batch_op.alter_column({before!r}, new_column_name={after!r})"
+        schema = f", schema={model.schema!r}" if model.schema else ""
+        return f"op.alter_column({table!r}, {before!r}, new_column_name={after!r}{schema})"
+
+    def text(gone: str, came: str) -> str:
+        return (
+            f"column {table}.{gone} was removed and {table}.{came} added with the same type; "
             "if it was renamed, keep its data: use this instead of the drop and add"
-        ),
-        reverse_suggestion=f"op.alter_column({table!r}, {new!r}, new_column_name={old!r}{schema})",
+        )
+
+    return TodoOp(
+        text(old, new),
+        suggestion(old, new),
+        reverse_text=text(new, old),
+        reverse_suggestion=suggestion(new, old),
     )
 
 
