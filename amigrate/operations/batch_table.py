@@ -318,13 +318,12 @@ class TableState:
         """Drop the unnamed constraint of ``type_`` on exactly ``columns``."""
         kind = _CONSTRAINT_KINDS.get(type_ or "", type_)
         for constraint in self.constraints:
-            if constraint.name is None and (kind is None or constraint.kind == kind):
-                if constraint.columns == list(columns):
-                    self.constraints.remove(constraint)
-                    return
+            same_kind = kind is None or constraint.kind == kind
+            if constraint.name is None and same_kind and constraint.columns == list(columns):
+                self.constraints.remove(constraint)
+                return
         raise AmigrateError(
-            f"table {self.name!r} has no unnamed {type_ or 'constraint'} on "
-            f"({', '.join(columns)})"
+            f"table {self.name!r} has no unnamed {type_ or 'constraint'} on ({', '.join(columns)})"
         )
 
     def add_index(self, index: IndexState) -> None:

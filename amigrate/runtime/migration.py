@@ -84,6 +84,7 @@ class MigrationContext:
         self._immediate &= connection is not None
         self._busy_timeout: int | None = None
         self.steps_run: list[MigrationStep] = []
+        self._operations: Operations | None = None
 
     @classmethod
     def configure(
@@ -222,13 +223,20 @@ class MigrationContext:
         log.info("Running %s (%d ms)", step.description, elapsed)
 
     def operations(self) -> Operations:
-        """The ``op`` of this run (offline, ``get_bind()`` gives a bind that writes SQL)."""
-        from amigrate.operations.base import Operations
+        """The ``op`` of this run, one for all its steps.
 
-        metadata = self.opts.target_metadata
-        convention = getattr(metadata, "naming_convention", None)
-        bind: Any = self.connection if self.connection is not None else self.impl.sink.ddl_bind
-        return Operations(self.impl, context=self, bind=bind, naming_convention=convention)
+        Offline, ``get_bind()`` gives a bind that writes SQL.
+        """
+        if self._operations is None:
+            from amigrate.operations.base import Operations
+
+            metadata = self.opts.target_metadata
+            convention = getattr(metadata, "naming_convention", None)
+            bind: Any = self.connection if self.connection is not None else self.impl.sink.ddl_bind
+            self._operations = Operations(
+                self.impl, context=self, bind=bind, naming_convention=convention
+            )
+        return self._operations
 
     def _replan(self, work: Work, heads: tuple[str, ...]) -> list[MigrationStep]:
         plan = work(heads, self)

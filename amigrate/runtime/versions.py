@@ -2,22 +2,26 @@
 
 Reads and writes go through SQLAlchemy Core with bound parameters, so every ``UPDATE`` hits
 the compiled-statement cache (Alembic embeds ids as literal text and pays for it on each
-step); offline, the same statements are rendered with literal values.
+step). Offline, the same statements are compiled once per run and each step only renders its
+ids into the text as literals.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from amigrate.errors import MigrationFailedError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from sqlalchemy import Executable, Table
+    from sqlalchemy import Table
     from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.dml import UpdateBase
 
     from amigrate.ddl.impl import DefaultImpl
     from amigrate.runtime.steps import VersionChange
@@ -31,6 +35,14 @@ class VersionTable:
         self.table: Table = impl.version_table(name, schema)
         self.display_name = f"{schema}.{name}" if schema else name
         self._seen = False
+        column = self.table.c.version_num
+        new, old = bindparam("new", type_=column.type), bindparam("old", type_=column.type)
+        self._statements: dict[str, UpdateBase] = {
+            "insert": self.table.insert().values(version_num=new),
+            "update": self.table.update().where(column == old).values(version_num=new),
+            "delete": self.table.delete().where(column == old),
+        }
+        self._compiled: dict[str, SQLCompiler] = {}
 
     def exists(self, connection: Connection) -> bool:
         from sqlalchemy import inspect
@@ -64,18 +76,13 @@ class VersionTable:
 
     def apply(self, changes: Iterable[VersionChange]) -> None:
         """Write ``changes``; online, each UPDATE/DELETE must touch exactly one row."""
-        column = self.table.c.version_num
         for change in changes:
-            statement: Executable
-            if change.kind == "insert":
-                statement = self.table.insert().values(version_num=change.new)
-            elif change.kind == "update":
-                statement = (
-                    self.table.update().where(column == change.old).values(version_num=change.new)
-                )
-            else:
-                statement = self.table.delete().where(column == change.old)
-            result = self.impl.execute(statement)
+            values = (("old", change.old), ("new", change.new))
+            parameters = {key: value for key, value in values if value is not None}
+            if self.impl.as_sql:
+                self.impl.sink.execute(self._script_text(change.kind, parameters))
+                continue
+            result = self.impl.sink.execute(self._statements[change.kind], parameters)
             if (
                 change.kind != "insert"
                 and isinstance(result, CursorResult)
@@ -86,3 +93,19 @@ class VersionTable:
                     f"{change.kind}; another process may be migrating this database",
                     hint="run 'amigrate current' and 'amigrate stamp' to repair it",
                 )
+
+    def _script_text(self, kind: str, parameters: dict[str, Any]) -> str:
+        """The statement's SQL with ``parameters`` written in as literals (offline mode).
+
+        Compiling is most of a statement's cost and only the ids differ from step to step,
+        so each statement compiles once, its values left as "render at execution" slots
+        (SQLAlchemy's ``literal_execute``) that each step fills in.
+        """
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            options = {"literal_execute": True}
+            statement = self._statements[kind]
+            compiled = statement.compile(dialect=self.impl.dialect, compile_kwargs=options)
+            assert isinstance(compiled, SQLCompiler)
+            self._compiled[kind] = compiled
+        return compiled.construct_expanded_state(parameters).statement

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -20,8 +21,14 @@ if TYPE_CHECKING:
 
 
 def module_name_for(path: Path) -> str:
-    """A module name unique to this file's absolute path."""
-    digest = hashlib.sha1(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()[:16]
+    """A module name unique to this file's absolute path.
+
+    ``os.path.abspath``, not ``Path.resolve``: resolving symlinks takes a system call per path
+    component, which adds up over a long chain of revisions; two names for one file only mean
+    it may be loaded twice.
+    """
+    absolute = os.path.abspath(path)
+    digest = hashlib.sha1(absolute.encode(), usedforsecurity=False).hexdigest()[:16]
     stem = "".join(ch if ch.isalnum() else "_" for ch in path.stem)
     return f"amigrate_scripts.s_{stem}_{digest}"
 
