@@ -639,6 +639,7 @@ async def _many(
 
     ``locking`` is ``lock`` / ``lock_timeout``, as ``upgrade`` takes them (none: read only).
     """
+    from amigrate.aio.engines import ServerEngines
     from amigrate.aio.fanout import database_targets, fan_out, target_source
     from amigrate.aio.run import run_command
     from amigrate.errors import MigrationFailedError, MultiDatabaseError
@@ -654,10 +655,11 @@ async def _many(
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     modules: dict[str, Any] = {}
+    engines = ServerEngines()  # the tenants of one server share an engine
 
     async def run_one(target: Target, result: TargetResult) -> None:
         try:
-            async with target_source(config, target) as source:
+            async with target_source(config, target, engines) as source:
                 await run_command(
                     config,
                     script,
@@ -672,9 +674,12 @@ async def _many(
             _stopped_at(result, error.revision)
             raise
 
-    results = await fan_out(
-        chosen, run_one, jobs=jobs, fail_fast=fail_fast, on_progress=on_progress
-    )
+    try:
+        results = await fan_out(
+            chosen, run_one, jobs=jobs, fail_fast=fail_fast, on_progress=on_progress
+        )
+    finally:
+        await engines.dispose()
     failures = {r.target.name: r.error for r in results if r.error is not None}
     if failures:
         raise MultiDatabaseError(failures, results)

@@ -6,13 +6,18 @@ A URL's driver decides the bridge: async drivers (asyncpg, aiosqlite) run the sy
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 from typing import TYPE_CHECKING, Any
 
 from amigrate._util import mask_url_password
 from amigrate.errors import ConfigError, ConnectionFailedError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import Dialect, Engine
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from amigrate.config import Config
@@ -72,6 +77,89 @@ def create_engine_for(url: str, options: dict[str, Any]) -> Engine | AsyncEngine
         raise
     except Exception as exc:
         raise ConfigError(f"cannot create an engine for {mask_url_password(url)}: {exc}") from exc
+
+
+class ServerEngines:
+    """The engines of many database URLs; URLs of one PostgreSQL server share theirs.
+
+    On an engine's first connection SQLAlchemy reads the server's version and settings
+    (five round trips); the databases of one server (same URL but for the database, same
+    options) share that work: their engine is made for the first of them, and inside
+    ``connect_to(url)`` its connections are made for ``url``, exactly as an engine of that
+    URL would make them. What that first connection read (server version, default schema
+    and isolation level) then stands for all of them.
+    """
+
+    def __init__(self) -> None:
+        self._engines: dict[str, Engine | AsyncEngine] = {}
+        self._url: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+            "amigrate_connect_to", default=None
+        )
+
+    def engine_for(self, url: str, options: dict[str, Any]) -> Engine | AsyncEngine:
+        """The engine for ``url`` (shared with the other databases of its server)."""
+        from sqlalchemy import event
+
+        key = _sharing_key(url, options)
+        engine = self._engines.get(key)
+        if engine is None:
+            engine = self._engines[key] = create_engine_for(url, options)
+            sync_engine = getattr(engine, "sync_engine", engine)
+            hook = functools.partial(self._make_for_url, options.get("connect_args", {}))
+            event.listen(sync_engine, "do_connect", hook)
+        return engine
+
+    @contextlib.contextmanager
+    def connect_to(self, url: str) -> Iterator[None]:
+        """Make the connections opened in this block (and this context) for ``url``."""
+        token = self._url.set(url)
+        try:
+            yield
+        finally:
+            self._url.reset(token)
+
+    def _make_for_url(
+        self,
+        connect_args: dict[str, Any],
+        dialect: Dialect,
+        record: Any,
+        cargs: list[Any],
+        cparams: dict[str, Any],
+    ) -> None:
+        """SQLAlchemy's ``do_connect`` hook: the arguments as ``create_engine(url)`` has them."""
+        from sqlalchemy.engine import make_url
+
+        url = self._url.get()
+        if url is None:
+            return
+        url_cargs, url_cparams = dialect.create_connect_args(make_url(url))
+        cargs[:] = url_cargs
+        cparams.clear()
+        cparams.update(url_cparams, **connect_args)
+
+    async def dispose(self) -> None:
+        from sqlalchemy.ext.asyncio import AsyncEngine
+
+        engines, self._engines = list(self._engines.values()), {}
+        for engine in engines:
+            if isinstance(engine, AsyncEngine):
+                await engine.dispose()
+            else:
+                engine.dispose()
+
+
+def _sharing_key(url: str, options: dict[str, Any]) -> str:
+    """What engines are shared by: the URL (a PostgreSQL one without its database), options."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url  # shared with nothing: create_engine_for says what is wrong with it
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(database="")
+    return f"{parsed.render_as_string(hide_password=False)} {sorted(options.items())!r}"
 
 
 def connection_failed(url: str, exc: BaseException) -> ConnectionFailedError:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
     from pathlib import Path
 
+    from amigrate.aio.engines import ServerEngines
     from amigrate.config import Config
 
 DEFAULT_JOBS = 8
@@ -243,40 +244,39 @@ def shard_of(target: Target, count: int) -> int:
 
 
 @contextlib.asynccontextmanager
-async def target_source(config: Config, target: Target) -> AsyncIterator[Any]:
+async def target_source(
+    config: Config, target: Target, engines: ServerEngines
+) -> AsyncIterator[Any]:
     """The connection a tenant target runs on (None for a multidb section: env.py connects).
 
-    For a schema, the connection's ``search_path`` is that schema alone, so unqualified
-    names in operations and ``op.execute`` land there; a missing schema is an error here.
+    Its engine comes from ``engines`` (shared by the targets on one server; the caller
+    disposes of them). For a schema, the connection's ``search_path`` is that schema alone,
+    so unqualified names in operations and ``op.execute`` land there; a missing schema is
+    an error here.
     """
     if target.url is None and target.schema is None:
         yield None
         return
-    from amigrate.aio.engines import create_engine_for, engine_options, url_from_config
+    from amigrate.aio.engines import engine_options, url_from_config
 
     url = target.url or url_from_config(config, target.database)
     options = engine_options(config, None)
     if url.startswith("sqlite") and "connect_args" not in options:
         options["connect_args"] = {"check_same_thread": False}
-    engine = create_engine_for(url, options)
+    engine = engines.engine_for(url, options)
     if target.schema is not None and engine.dialect.name != "postgresql":
         raise ConfigError(
             f"schema tenants need PostgreSQL; {mask_url_password(url)} is {engine.dialect.name}"
         )
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    try:
+    with engines.connect_to(url):
         if isinstance(engine, AsyncEngine):
             async with _async_connection(engine, url, target.schema) as connection:
                 yield connection
         else:
             async with _sync_connection(engine, url, target.schema) as sync_connection:
                 yield sync_connection
-    finally:
-        if isinstance(engine, AsyncEngine):
-            await engine.dispose()
-        else:
-            engine.dispose()
 
 
 @contextlib.asynccontextmanager

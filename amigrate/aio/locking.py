@@ -1,11 +1,14 @@
 """The cross-process migration lock: one migrator at a time per database and version table.
 
-PostgreSQL: a session advisory lock, taken on a *dedicated* connection from the same engine
-(never the migration connection, so ``autocommit_block()`` and ``CREATE INDEX
-CONCURRENTLY`` cannot conflict with it). The lock connection runs in autocommit mode, so it
-holds no transaction or snapshot while the migration runs, and the server releases the lock
-when that connection dies with its process. It is polled with ``pg_try_advisory_lock`` up to
-the timeout, then ``LockTimeoutError`` names the holder.
+PostgreSQL: a session advisory lock, held by the migration connection itself. A session lock
+is untouched by the run's commits and rollbacks, and the server releases it when the session
+ends, so a migrator that dies frees it with its connection; a finished run unlocks it before
+the connection goes back to its owner. The lock is polled with ``pg_try_advisory_lock`` up
+to the timeout, in short transactions (a waiter never sits in one: ``CREATE INDEX
+CONCURRENTLY`` of the holder waits for those), then ``LockTimeoutError`` names the holder.
+Only when the caller handed in a connection inside its own transaction is the lock taken on
+a *dedicated* connection (autocommit) from the same engine: unlocking inside the caller's
+transaction could meet it aborted, and the run cannot end it.
 
 SQLite needs no object here: the runtime takes ``BEGIN IMMEDIATE`` per revision and re-reads
 the version rows inside it (``MigrationContext``). ``MigrationLock.timeout`` becomes the
@@ -60,36 +63,44 @@ class MigrationLock:
     def __init__(self, timeout: float | None, guard: StepGuard) -> None:
         self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.guard = guard
-        self._connection: Connection | None = None
+        self._connection: Connection | None = None  # the session holding the lock
+        self._context: MigrationContext | None = None
+        self._dedicated = False
         self._key = 0
 
     def acquire(self, context: MigrationContext, still_needed: Callable[[], bool]) -> bool:
         """Wait (politely: the event loop keeps running) until this run holds the lock.
 
-        Between polls, ``still_needed()`` re-reads the version rows: False (another migrator
-        did the work) ends the wait without the lock.
+        The first try shares the transaction of the run's first read; between polls,
+        ``still_needed()`` re-reads the version rows: False (another migrator did the work)
+        ends the wait without the lock. The reads' transaction is over when this returns.
         """
         if context.dialect.name != "postgresql" or context.connection is None:
+            context.end_reads()
             return True  # SQLite locks per step; other dialects have no lock yet
         database, schema = context.connection.execute(
             text("SELECT current_database(), current_schema()")
         ).one()
-        context.end_reads()  # wait in no transaction: CREATE INDEX CONCURRENTLY waits for those
         schema = context.opts.version_table_schema or schema or ""
         self._key = lock_key(database, schema, context.opts.version_table)
-        self._connection = _second_connection(context.connection)
+        self._context = context
+        self._dedicated = context.in_callers_transaction
+        if self._dedicated:
+            context.end_reads()
+            self._connection = _second_connection(context.connection)
+        else:
+            self._connection = context.connection
         try:
             held = self._poll(database, still_needed)
-        except BaseException:
+        except BaseException:  # maybe granted while being cancelled: let go, to be sure
             with self.guard.shield():
-                self._close()
+                self._unlock()
             raise
         if not held:
-            self._close()
+            self._forget()
         return held
 
     def _poll(self, database: str, still_needed: Callable[[], bool]) -> bool:
-        assert self._connection is not None
         deadline = time.monotonic() + self.timeout
         delay = _FIRST_POLL
         waited = False
@@ -106,15 +117,18 @@ class MigrationLock:
         return True
 
     def _try(self) -> bool:
-        assert self._connection is not None
+        assert self._connection is not None and self._context is not None
         query = text("SELECT pg_try_advisory_lock(CAST(:key AS bigint))")
-        return bool(self._connection.execute(query, {"key": self._key}).scalar())
+        held = bool(self._connection.execute(query, {"key": self._key}).scalar())
+        self._context.end_reads()  # wait, or go on, in no transaction
+        return held
 
     def _timeout_error(self, database: str) -> LockTimeoutError:
-        assert self._connection is not None
+        assert self._connection is not None and self._context is not None
         unsigned = self._key & 0xFFFF_FFFF_FFFF_FFFF
         ids = {"classid": unsigned >> 32, "objid": unsigned & 0xFFFF_FFFF}
         holder = self._connection.execute(text(_HOLDER_QUERY), ids).first()
+        self._context.end_reads()
         who = "another migrator" if holder is None else _describe_holder(*holder)
         return LockTimeoutError(
             f"the migration lock on database {database!r} was not granted in "
@@ -124,26 +138,28 @@ class MigrationLock:
         )
 
     def release(self) -> None:
-        """Unlock and close the lock connection (closing alone would release it too)."""
+        """Unlock (and close a dedicated lock connection)."""
         if self._connection is None:
             return
         with self.guard.shield():
             self._unlock()
 
     def _unlock(self) -> None:
-        assert self._connection is not None
+        """Unlock; should that fail, drop the connection: the lock goes with its session."""
+        assert self._connection is not None and self._context is not None
         try:
             unlock = text("SELECT pg_advisory_unlock(CAST(:key AS bigint))")
             self._connection.execute(unlock, {"key": self._key})
-        except Exception:  # a dead connection released the lock with itself
-            log.debug("unlocking failed; the lock went with its connection", exc_info=True)
+            self._context.end_reads()
+        except Exception:
+            log.debug("unlocking failed; the lock goes with its connection", exc_info=True)
             self._connection.invalidate()
         finally:
-            self._close()
+            self._forget()
 
-    def _close(self) -> None:
+    def _forget(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
+        if connection is not None and self._dedicated:
             connection.close()
 
 

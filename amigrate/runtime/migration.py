@@ -78,6 +78,7 @@ class MigrationContext:
         self._offline_transaction = False
         self._whole_run = False
         self._external = connection is not None and connection.in_transaction()
+        self._lock_held: Any = None  # the lock, while the whole run's transaction is open
         self._sqlite_isolation: Any = None
         # SQLite with a lock: BEGIN IMMEDIATE, and the version rows re-read, in every step
         self._immediate = options.lock is not None and self.dialect.name == "sqlite"
@@ -140,12 +141,12 @@ class MigrationContext:
         """
         heads = self.get_current_heads()
         plan = work(heads, self)
-        self._end_autobegun()
         lock = self.opts.lock if self.connection is not None else None
         if lock is None or not (plan or isinstance(plan, StampPlan)):
+            self._end_autobegun()
             self._run_plan(plan, heads, work, script_loader)
             return
-        try:
+        try:  # the lock's first try shares the first read's transaction, then ends it
             if not lock.acquire(self, still_needed=lambda: self._still_needed(work, plan)):
                 return  # another migrator did the work while this one waited
             heads = self.get_current_heads()
@@ -153,6 +154,16 @@ class MigrationContext:
             self._end_autobegun()
             self._run_plan(plan, heads, work, script_loader)
         finally:
+            self._release(lock)
+
+    def _release(self, lock: Any) -> None:
+        """Release ``lock`` now, or once the whole run's transaction has ended.
+
+        Unlocking before that commit would let the next migrator read the old version rows.
+        """
+        if self._whole_run:
+            self._lock_held = lock
+        else:
             lock.release()
 
     def _still_needed(self, work: Work, plan: Sequence[MigrationStep] | StampPlan) -> bool:
@@ -279,6 +290,9 @@ class MigrationContext:
                 yield
         finally:
             self._whole_run = False
+            lock, self._lock_held = self._lock_held, None
+            if lock is not None:
+                lock.release()
 
     @contextlib.contextmanager
     def _step_transaction(self) -> Iterator[None]:
@@ -362,6 +376,11 @@ class MigrationContext:
         if self._transaction is not None:
             transaction, self._transaction = self._transaction, None
             transaction.rollback()
+
+    @property
+    def in_callers_transaction(self) -> bool:
+        """Whether the run is inside a transaction of the caller's (it commits, not us)."""
+        return self._external
 
     def end_reads(self) -> None:
         """End the transaction our reads began, before waiting (a lock) or running DDL."""

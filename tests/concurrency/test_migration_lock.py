@@ -302,6 +302,36 @@ async def test_lock_does_not_block_create_index_concurrently(pg_env: MigrationEn
     assert await env.version_rows() == ["b2"]
 
 
+WHOLE_RUN = """
+import time
+
+from amigrate import context
+
+
+async def run_migrations_online():
+    async with context.connect() as connection:
+        await connection.run_sync(work)
+
+
+def work(connection):
+    context.configure(connection=connection, transaction_per_migration=False)
+    with context.begin_transaction():
+        context.run_migrations()
+        time.sleep(0.3)  # the run's transaction is still open: the lock must be too
+"""
+
+
+def test_one_transaction_for_the_run_keeps_the_lock_until_it_commits(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    env.write_file("migrations/env.py", WHOLE_RUN)
+    revs = chain(env)
+    migrators = [start(env, "upgrade", "head") for _ in range(4)]
+    outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in migrators]
+    assert [code for _, code in outcomes] == [0] * 4, outcomes
+    assert_applied_once(backend, revs)  # no waiter read the rows of an open transaction
+
+
 async def test_current_does_not_wait_for_the_lock(env: MigrationEnv, backend: Backend) -> None:
     env.add_revision("a1")
     with held_lock(backend), anyio.fail_after(10):

@@ -148,3 +148,26 @@ async def test_fifty_schemas_each_with_its_own_version_table(
         for schema in schemas:
             await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     await engine.dispose()
+
+
+async def test_databases_of_one_server_share_an_engine(tenant_databases: list[str]) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from amigrate.aio.engines import ServerEngines
+
+    first, second = tenant_databases[:2]
+    engines = ServerEngines()
+    try:
+        engine = engines.engine_for(first, {})
+        assert isinstance(engine, AsyncEngine)
+        assert engines.engine_for(second, {}) is engine  # the server's settings read once
+        assert engines.engine_for(second, {"echo": True}) is not engine
+        for url in (first, second):
+            with engines.connect_to(url):
+                async with engine.connect() as connection:
+                    found = await connection.scalar(text("SELECT current_database()"))
+            assert found == make_url(url).database  # yet each connection goes to its own
+    finally:
+        await engines.dispose()
