@@ -4,10 +4,15 @@ Only the tables the models know (or, for removed tables, that ``include_name`` a
 reflected. The results stay SQLAlchemy's reflection dicts (``ReflectedColumn``,
 ``ReflectedIndex``, ...): comparing them directly is cheaper than building Table objects,
 which are built only where an op needs one (a dropped table's reverse).
+
+SQLite reads its PRAGMAs table by table; through an async driver each is a round trip to
+the driver's thread, so a file database is read over a plain ``sqlite3`` connection of its
+own where one sees the same schema (``dialects/sqlite.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from amigrate.errors import AmigrateError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.engine.reflection import Inspector
     from sqlalchemy.schema import Table
 
@@ -34,6 +40,9 @@ class ReflectedTable:
     unique_constraints: list[dict[str, Any]] = field(default_factory=list)
     check_constraints: list[dict[str, Any]] = field(default_factory=list)
     comment: str | None = None
+    index_sql: dict[str, str] = field(default_factory=dict)
+    """SQLite: each index's ``CREATE INDEX`` text, for the indexes on expressions that
+    SQLAlchemy does not reflect (``compare/indexes.py`` reads them from it)."""
 
 
 @dataclass
@@ -65,11 +74,27 @@ def reflect(context: AutogenContext) -> SchemaReflection:
     Reflected columns, indexes, unique constraints and foreign keys that ``include_name``
     turns down are left out, as if the database had none of them.
     """
+    connection = context.connection
+    if connection is None:
+        raise AmigrateError("autogenerate needs a database connection to compare with")
+    if context.dialect_name == "sqlite":
+        from sqlalchemy.exc import DBAPIError
+
+        from amigrate.autogenerate.dialects.sqlite import reading_connection
+
+        with reading_connection(connection) as reader:
+            if reader is not None:
+                # what the plain connection cannot read (a virtual table of an extension
+                # only the given connection loaded) is read over the given one
+                with contextlib.suppress(DBAPIError):
+                    return _reflect(context, reader)
+    return _reflect(context, connection)
+
+
+def _reflect(context: AutogenContext, connection: Connection) -> SchemaReflection:
     from sqlalchemy import inspect
 
-    if context.connection is None:
-        raise AmigrateError("autogenerate needs a database connection to compare with")
-    inspector = inspect(context.connection)
+    inspector = inspect(connection)
     reflection = SchemaReflection(default_schema=inspector.default_schema_name)
     models = {reflection.key(table) for table in context.sorted_tables()}
     for schema in _schemas(context, inspector, models):
@@ -83,7 +108,7 @@ def reflect(context: AutogenContext) -> SchemaReflection:
             or context.include_name(name, "table", _parents(schema, name))
         )
         if wanted:
-            _reflect_tables(context, inspector, schema, wanted, reflection)
+            _reflect_tables(context, connection, inspector, schema, wanted, reflection)
         if hasattr(inspector, "get_enums"):
             reflection.enums[schema] = list(inspector.get_enums(schema=schema))
     return reflection
@@ -144,6 +169,7 @@ def _parents(schema: str | None, table: str) -> dict[str, Any]:
 
 def _reflect_tables(
     context: AutogenContext,
+    connection: Connection,
     inspector: Inspector,
     schema: str | None,
     names: list[str],
@@ -170,6 +196,12 @@ def _reflect_tables(
             elif attribute == "primary_key":
                 value = dict(value or {})
             setattr(tables[name], attribute, value)
+    if inspector.dialect.name == "sqlite":
+        from amigrate.autogenerate.dialects.sqlite import index_sql
+
+        for name, found in index_sql(connection, schema).items():
+            if name in tables:
+                tables[name].index_sql = found
     for name, table in tables.items():
         reflection.tables[(schema, name)] = table
 

@@ -24,6 +24,7 @@ from amigrate.autogenerate.api import AutogenContext, AutogenOptions
 from amigrate.autogenerate.compare.checks import check_text, compare_checks
 from amigrate.autogenerate.compare.foreign_keys import compare_foreign_keys
 from amigrate.autogenerate.compare.indexes import compare_indexes, normalise_sql
+from amigrate.autogenerate.dialects.sqlite import index_sql
 from amigrate.autogenerate.reflect import ReflectedTable
 from amigrate.ddl import impl_for
 from amigrate.ddl.sink import ConnectionSink
@@ -61,6 +62,7 @@ def reflect_table(connection: sa.Connection, name: str, schema: str | None) -> R
     inspector = sa.inspect(connection)
     key = (schema, name)
     kw: dict[str, Any] = {"schema": schema, "filter_names": [name]}
+    sqlite = connection.dialect.name == "sqlite"
     with warnings.catch_warnings():  # SQLite: the comparator reads those indexes itself
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
         return ReflectedTable(
@@ -70,6 +72,7 @@ def reflect_table(connection: sa.Connection, name: str, schema: str | None) -> R
             unique_constraints=inspector.get_multi_unique_constraints(**kw).get(key, []),
             foreign_keys=inspector.get_multi_foreign_keys(**kw).get(key, []),
             check_constraints=inspector.get_multi_check_constraints(**kw).get(key, []),
+            index_sql=index_sql(connection, schema).get(name, {}) if sqlite else {},
         )
 
 

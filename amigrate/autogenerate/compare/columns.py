@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from amigrate.autogenerate.compare.comments import column_comment_changed
 from amigrate.autogenerate.compare.defaults import model_default, server_default_changed
-from amigrate.autogenerate.compare.tables import column_from_reflection
+from amigrate.autogenerate.compare.tables import ReflectedColumn
 from amigrate.autogenerate.compare.types import normalized_type_text, type_changed
 from amigrate.autogenerate.dialects import rules_for
 from amigrate.autogenerate.ops import ExecuteReversibleSQLOp, TodoOp
@@ -35,19 +35,21 @@ def compare_columns(
     """Append the column ops of one table: adds and drops first, then alterations."""
     pk = set(reflected.primary_key.get("constrained_columns") or [])
     in_db = {
-        d["name"]: (d, column_from_reflection(d, ctx.dialect, primary_key=d["name"] in pk))
+        d["name"]: ReflectedColumn(d, ctx.dialect, primary_key=d["name"] in pk)
         for d in reflected.columns
     }
     in_model = {c.name: c for c in model.columns}
+    hooked = ctx.opts.include_object is not None
     added = [
         c
         for name, c in in_model.items()
         if name not in in_db and ctx.include_object(c, name, "column", False, None)
     ]
     removed = [
-        column
-        for name, (_, column) in in_db.items()
-        if name not in in_model and ctx.include_object(column, name, "column", True, None)
+        db.column
+        for name, db in in_db.items()
+        if name not in in_model
+        and (not hooked or ctx.include_object(db.column, name, "column", True, None))
     ]
     for column in added:
         table_ops.ops.append(AddColumnOp(model.name, _detached(column), schema=model.schema))
@@ -58,19 +60,19 @@ def compare_columns(
     table_ops.ops.extend(_rename_hints(ctx, model, removed, added))
     alterations: list[MigrateOperation] = []
     for name, column in in_model.items():
-        if name not in in_db:
+        db = in_db.get(name)
+        if db is None:
             continue
-        found, reflected_column = in_db[name]
-        if not ctx.include_object(column, name, "column", False, reflected_column):
+        if hooked and not ctx.include_object(column, name, "column", False, db.column):
             continue
-        if _regenerated(ctx, found, column):
+        if _regenerated(ctx, db.data, column):
             table_ops.ops.append(
-                DropColumnOp(model.name, name, schema=model.schema, column=reflected_column)
+                DropColumnOp(model.name, name, schema=model.schema, column=db.column)
             )
             table_ops.ops.append(AddColumnOp(model.name, _detached(column), schema=model.schema))
             continue
-        alterations.extend(_identity_ops(ctx, found, column, model))
-        alter = _alteration(ctx, found, reflected_column, column, model, primary=name in pk)
+        alterations.extend(_identity_ops(ctx, db.data, column, model))
+        alter = _alteration(ctx, db, column, model, primary=name in pk)
         if alter is not None:
             alterations.append(alter)
     table_ops.ops.extend(alterations)
@@ -86,18 +88,18 @@ def _detached(column: sa.Column[Any]) -> sa.Column[Any]:
 
 def _alteration(
     ctx: AutogenContext,
-    found: dict[str, Any],
-    reflected_column: sa.Column[Any],
+    reflected: ReflectedColumn,
     column: sa.Column[Any],
     model: sa.Table,
     *,
     primary: bool,
 ) -> AlterColumnOp | None:
+    found = reflected.data
     existing_nullable = bool(found.get("nullable", True))
     nullable = column.nullable != existing_nullable and not (primary and column.primary_key)
     nullable = nullable and column.identity is None and not found.get("identity")
-    type_ = type_changed(ctx, reflected_column, column)
-    default = server_default_changed(ctx, found, reflected_column, column)
+    type_ = type_changed(ctx, reflected, column)
+    default = server_default_changed(ctx, reflected, column)
     comment = column_comment_changed(ctx, found, column)
     if not (nullable or type_ or default or comment):
         return None
@@ -106,7 +108,7 @@ def _alteration(
         model.name,
         column.name,
         schema=model.schema,
-        existing_type=reflected_column.type if type_ else column.type,
+        existing_type=reflected.column.type if type_ else column.type,
         existing_server_default=None
         if existing_default is None
         else sa.literal_column(existing_default),

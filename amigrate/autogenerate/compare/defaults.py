@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
 
     from amigrate.autogenerate.api import AutogenContext
+    from amigrate.autogenerate.compare.tables import ReflectedColumn
 
 _TRUE = {"true", "'t'", "'true'", "1", "'1'"}
 _FALSE = {"false", "'f'", "'false'", "0", "'0'"}
@@ -41,17 +42,14 @@ def model_default_sql(column: sa.Column[Any], dialect: Dialect) -> str | None:
 
 
 def server_default_changed(
-    ctx: AutogenContext,
-    reflected: dict[str, Any],
-    reflected_column: sa.Column[Any],
-    model_column: sa.Column[Any],
+    ctx: AutogenContext, reflected: ReflectedColumn, model_column: sa.Column[Any]
 ) -> bool:
     """Whether the column's server default changed (``compare_server_default`` permitting)."""
     option = ctx.opts.compare_server_default
-    if option is False or not _comparable(reflected, model_column):
+    if option is False or not _comparable(reflected.data, model_column):
         return False
     rules = rules_for(ctx.dialect_name)
-    reflected_sql: str | None = reflected.get("default")
+    reflected_sql: str | None = reflected.data.get("default")
     model_sql = model_default_sql(model_column, ctx.dialect)
     if (
         model_sql is None
@@ -62,7 +60,7 @@ def server_default_changed(
     if callable(option):
         answer = option(
             ctx.migration_context,
-            reflected_column,
+            reflected.column,
             model_column,
             reflected_sql,
             model_column.server_default,

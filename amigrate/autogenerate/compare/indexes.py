@@ -487,20 +487,15 @@ def _strip_outer_parens(text: str) -> str:
 def _sqlite_unreflected_indexes(
     ctx: AutogenContext, reflected: ReflectedTable
 ) -> list[dict[str, Any]]:
-    """SQLite indexes on expressions, which SQLAlchemy skips, read from ``sqlite_master``.
+    """SQLite indexes on expressions, which SQLAlchemy skips, parsed from their SQL text.
 
     Without them, every expression index would be created again on each run.
     """
-    if ctx.dialect_name != "sqlite" or ctx.connection is None:
+    if ctx.dialect_name != "sqlite":
         return []
     known = {ix["name"] for ix in reflected.indexes}
-    master = f'"{reflected.schema}".sqlite_master' if reflected.schema else "sqlite_master"
-    rows = ctx.connection.exec_driver_sql(
-        f"SELECT name, sql FROM {master} WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-        (reflected.name,),
-    ).all()
     found = []
-    for name, sql in rows:
+    for name, sql in reflected.index_sql.items():
         if name in known:
             continue
         parsed = _parse_create_index(sql)

@@ -7,6 +7,7 @@ ones the columns do not make themselves); a removed table's ``DropTableOp`` reve
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -106,6 +107,23 @@ def table_from_reflection(reflected: ReflectedTable, dialect: Dialect) -> sa.Tab
     return create_table_op_from_reflection(reflected, dialect).to_table()
 
 
+class ReflectedColumn:
+    """One column as reflected: SQLAlchemy's dict, and a ``Column`` of it when one is needed.
+
+    Most columns match their model, and building a ``Column`` costs more than comparing
+    the dict; it is built for ops and hooks only.
+    """
+
+    def __init__(self, data: dict[str, Any], dialect: Dialect, *, primary_key: bool) -> None:
+        self.data = data
+        self._dialect = dialect
+        self._primary_key = primary_key
+
+    @functools.cached_property
+    def column(self) -> sa.Column[Any]:
+        return column_from_reflection(self.data, self._dialect, primary_key=self._primary_key)
+
+
 def column_from_reflection(
     reflected: dict[str, Any], dialect: Dialect, *, primary_key: bool = False
 ) -> sa.Column[Any]:
@@ -189,6 +207,7 @@ def _refers_to(table: ReflectedTable, key: tuple[str | None, str]) -> bool:
 
 
 __all__ = [
+    "ReflectedColumn",
     "column_from_reflection",
     "create_table_op",
     "create_table_op_from_reflection",

@@ -7,6 +7,7 @@ that cannot be compiled for the dialect is never reported as changed: nothing ca
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,18 +20,18 @@ if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
 
     from amigrate.autogenerate.api import AutogenContext
+    from amigrate.autogenerate.compare.tables import ReflectedColumn
 
 
 def type_changed(
-    ctx: AutogenContext,
-    reflected_column: sa.Column[Any],
-    model_column: sa.Column[Any],
+    ctx: AutogenContext, reflected: ReflectedColumn, model_column: sa.Column[Any]
 ) -> bool:
     """Whether the column's type changed: ``compare_type`` hook first, then the default."""
     option = ctx.opts.compare_type
     if option is False:
         return False
     if callable(option):
+        reflected_column = reflected.column
         answer = option(
             ctx.migration_context,
             reflected_column,
@@ -40,14 +41,14 @@ def type_changed(
         )
         if answer is not None:
             return bool(answer)
-    return types_differ(ctx.dialect, reflected_column.type, model_column.type)
+    return types_differ(ctx.dialect, reflected.data["type"], model_column.type)
 
 
 def types_differ(dialect: Dialect, reflected: TypeEngine[Any], model: TypeEngine[Any]) -> bool:
     """Whether ``model`` would create a column of another type than ``reflected``."""
     if isinstance(model, sa.types.NullType) or isinstance(reflected, sa.types.NullType):
         return False
-    model_impl = _impl(model, dialect)
+    model_impl = _impl(model, dialect) if _may_be_enum(model) else model
     if isinstance(model_impl, sa.Enum):
         native = bool(model_impl.native_enum and dialect.supports_native_enum)
         if native and isinstance(reflected, sa.Enum):
@@ -58,10 +59,25 @@ def types_differ(dialect: Dialect, reflected: TypeEngine[Any], model: TypeEngine
     reflected_text = type_text(reflected, dialect)
     if model_text is None or reflected_text is None:
         return False
-    rules = rules_for(dialect.name)
-    if rules.normalize_type(model_text) == rules.normalize_type(reflected_text):
+    return _texts_differ(dialect.name, model_text, reflected_text)
+
+
+@functools.cache
+def _texts_differ(dialect_name: str, model: str, reflected: str) -> bool:
+    """Whether two compiled types differ; a model has few distinct pairs, so each is
+    worked out once."""
+    rules = rules_for(dialect_name)
+    if rules.normalize_type(model) == rules.normalize_type(reflected):
         return False
-    return not rules.types_match_loosely(model_text, reflected_text)
+    return not rules.types_match_loosely(model, reflected)
+
+
+def _may_be_enum(type_: TypeEngine[Any]) -> bool:
+    """Whether the dialect could use an Enum for ``type_``: working that out (`_impl`)
+    copies the type, so the plain types most columns have skip it."""
+    return isinstance(type_, sa.Enum | sa.TypeDecorator) or bool(
+        getattr(type_, "_variant_mapping", None)
+    )
 
 
 def type_text(type_: TypeEngine[Any], dialect: Dialect) -> str | None:
