@@ -1,7 +1,5 @@
 """``python -m amigrate``."""
 
-import sys
+from amigrate.cli import console_main
 
-from amigrate.cli import main
-
-sys.exit(main())
+console_main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from amigrate.cli.errors import EXIT_OK, report
 
@@ -34,6 +34,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # `amigrate history | head`: the reader had enough
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
+
+
+def console_main() -> NoReturn:
+    """The ``amigrate`` program: :func:`main`, tuned for a process that exits right after.
+
+    The cyclic garbage collector runs less often while the command works (imports and
+    migrations allocate many long-lived objects), and everything is frozen before the exit so
+    the interpreter's last collection skips it: about 0.1 s per run. ``main()`` itself
+    leaves the process's settings alone, for callers that embed it.
+    """
+    import gc
+
+    gc.set_threshold(20_000, 20, 20)
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _attach_dash_values(argv: Sequence[str]) -> list[str]:
