@@ -23,7 +23,8 @@ from sqlalchemy.pool import NullPool
 from amigrate.autogenerate.api import AutogenContext, AutogenOptions
 from amigrate.autogenerate.compare.checks import check_text, compare_checks
 from amigrate.autogenerate.compare.foreign_keys import compare_foreign_keys
-from amigrate.autogenerate.compare.indexes import compare_indexes, normalise_sql
+from amigrate.autogenerate.compare.indexes import compare_indexes
+from amigrate.autogenerate.compare.matching import normalise_sql
 from amigrate.autogenerate.dialects.sqlite import index_sql
 from amigrate.autogenerate.reflect import ReflectedTable
 from amigrate.ddl import impl_for

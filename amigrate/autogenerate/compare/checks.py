@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from amigrate.autogenerate.compare.indexes import (
+from amigrate.autogenerate.compare.matching import (
     ColumnChanges,
     Item,
     compile_sql,

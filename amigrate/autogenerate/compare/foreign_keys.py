@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
-from amigrate.autogenerate.compare.indexes import (
+from amigrate.autogenerate.compare.matching import (
     ColumnChanges,
     Item,
     drop_early,
