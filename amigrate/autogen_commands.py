@@ -193,16 +193,16 @@ async def _compare_all(
     template: MigrationScript | None,
 ) -> dict[str | None, Compared]:
     """Run env.py on each database with a work function that compares instead of migrating."""
-    from amigrate.command import _many, _runs_all_databases
+    from amigrate.many_commands import run_many, runs_all_databases
 
     graph = script.revisions
     compared: dict[str | None, Compared] = {}
-    if _runs_all_databases(config, source):
+    if runs_all_databases(config, source):
 
         def make(graph: RevisionMap, result: TargetResult) -> Work:
             return _compare_work(script, graph, compared, result.target.database, template)
 
-        await _many(config, make, None, None, True, None, lock=False)
+        await run_many(config, make, None, None, True, None, lock=False)
         order = {name: n for n, name in enumerate(config.databases)}
         return dict(sorted(compared.items(), key=lambda item: order.get(item[0] or "", 0)))
     from amigrate.aio.run import run_command

@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
     from typing import Any, TextIO
 
-    from amigrate.aio.fanout import Progress, Target, TargetResult
     from amigrate.config import Config
-    from amigrate.runtime.migration import MigrationContext, Work
+    from amigrate.runtime.migration import MigrationContext
     from amigrate.runtime.steps import MigrationStep, StampPlan
     from amigrate.script.revision import RevisionMap
     from amigrate.script.templates import TemplateInfo
@@ -327,7 +326,7 @@ async def stamp(
     from amigrate.aio.run import run_command
     from amigrate.runtime.steps import plan_stamp
 
-    if _runs_all_databases(config, connection) and not sql:
+    if runs_all_databases(config, connection) and not sql:
         results = await stamp_many(
             config, revision, purge=purge, lock=lock, lock_timeout=lock_timeout
         )
@@ -361,7 +360,7 @@ async def stamp(
             lock_timeout=lock_timeout,
         )
 
-    if _runs_all_databases(config, connection):
+    if runs_all_databases(config, connection):
         await _each_database_sql(config, output_buffer, run)
     else:
         await run(None, output_buffer)
@@ -384,7 +383,7 @@ async def current(
     graph = script.revisions
     rows = await _current_rows(config, script, connection)
     current_heads_valid(graph, rows)
-    tips = _applied_tips(graph, rows)
+    tips = graph.applied_tips(rows)
     if check_heads and set(tips) != set(graph.heads):
         raise DatabaseNotAtHeadError(
             f"the database is at {', '.join(tips) or 'base'}, "
@@ -394,17 +393,6 @@ async def current(
     if not rows:
         logging.getLogger("amigrate.command").info("the database has no version rows (base)")
     return [describe(graph, rev) for rev in tips]
-
-
-def _applied_tips(graph: RevisionMap, rows: Sequence[str]) -> tuple[str, ...]:
-    """The version rows plus the tips of branches applied only as a dependency.
-
-    With c3 depending on x1 of another branch, the table holds just 'c3', yet x1 is where
-    that branch stands: it is current too (as Alembic's `current` shows it).
-    """
-    applied = graph.ancestors(rows)
-    tips = [rev for rev in applied if not any(c in applied for c in graph.children(rev))]
-    return graph.ordered(tips)
 
 
 async def ensure_version(config: Config, *, sql: bool = False, connection: Any = None) -> None:
@@ -435,10 +423,10 @@ async def _migrate(
 ) -> list[MigrationStep]:
     from amigrate.aio.run import run_command
 
-    if _runs_all_databases(config, source) and not sql:
-        each = _steps_work(planner, revision)
+    if runs_all_databases(config, source) and not sql:
+        each = steps_work(planner, revision)
         locking = {"lock": lock, "lock_timeout": lock_timeout}
-        results = await _many(config, each, None, None, False, None, **locking)
+        results = await run_many(config, each, None, None, False, None, **locking)
         return [step for result in results for step in result.steps]
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
@@ -474,17 +462,11 @@ async def _migrate(
             lock_timeout=lock_timeout,
         )
 
-    if _runs_all_databases(config, source):  # --sql: one database after the other
+    if runs_all_databases(config, source):  # --sql: one database after the other
         await _each_database_sql(config, output, run)
     else:
         await run(None, output)
     return [step for steps in planned.values() for step in steps]
-
-
-def _runs_all_databases(config: Config, source: Any) -> bool:
-    """A multidb config, and no connection of the application's: every database runs."""
-    given = source or config.attributes.get("connection") or config.attributes.get("engine")
-    return bool(config.databases) and given is None
 
 
 async def _each_database_sql(
@@ -505,191 +487,34 @@ async def _each_database_sql(
         stream.write("\n")
 
 
-# -- many databases at once -------------------------------------------------------------------
+from amigrate.many_commands import (  # noqa: E402  (re-exported: command.upgrade_many, ...)
+    current_many,
+    downgrade_many,
+    run_many,
+    runs_all_databases,
+    stamp_many,
+    steps_work,
+    upgrade_many,
+)
 
-
-async def upgrade_many(
-    config: Config,
-    revision: str = "heads",
-    *,
-    targets: Sequence[Target] | None = None,
-    jobs: int | None = None,
-    fail_fast: bool = False,
-    on_progress: Callable[[Progress], None] | None = None,
-    lock: bool = True,
-    lock_timeout: float | None = None,
-) -> list[TargetResult]:
-    """Upgrade many databases to REVISION concurrently; a result per database.
-
-    ``targets`` default to the ``databases`` of a multidb config; pass ``Target(url=...)``
-    and ``Target(schema=...)`` objects for tenants. Any failure raises ``MultiDatabaseError``
-    once every other database has finished (``results`` holds them all).
-    """
-    from amigrate.runtime.steps import plan_upgrade
-
-    work = _steps_work(plan_upgrade, revision)
-    locking = {"lock": lock, "lock_timeout": lock_timeout}
-    return await _many(config, work, targets, jobs, fail_fast, on_progress, **locking)
-
-
-async def downgrade_many(
-    config: Config,
-    revision: str,
-    *,
-    targets: Sequence[Target] | None = None,
-    jobs: int | None = None,
-    fail_fast: bool = False,
-    on_progress: Callable[[Progress], None] | None = None,
-    lock: bool = True,
-    lock_timeout: float | None = None,
-) -> list[TargetResult]:
-    """Downgrade many databases to REVISION concurrently; a result per database."""
-    from amigrate.runtime.steps import plan_downgrade
-
-    work = _steps_work(plan_downgrade, revision)
-    locking = {"lock": lock, "lock_timeout": lock_timeout}
-    return await _many(config, work, targets, jobs, fail_fast, on_progress, **locking)
-
-
-async def stamp_many(
-    config: Config,
-    revision: str | Sequence[str],
-    *,
-    purge: bool = False,
-    targets: Sequence[Target] | None = None,
-    jobs: int | None = None,
-    fail_fast: bool = False,
-    on_progress: Callable[[Progress], None] | None = None,
-    lock: bool = True,
-    lock_timeout: float | None = None,
-) -> list[TargetResult]:
-    """Set the version table of many databases to REVISION; a result per database."""
-    from amigrate.runtime.steps import plan_stamp
-
-    wanted = list(create.names(revision))
-
-    def make(graph: RevisionMap, result: TargetResult) -> Work:
-        def work(heads: tuple[str, ...], context: MigrationContext) -> StampPlan:
-            plan = plan_stamp(graph, heads, wanted, purge=purge)
-            result.before, result.after = heads, plan.heads_after
-            return plan
-
-        return work
-
-    locking = {"lock": lock, "lock_timeout": lock_timeout}
-    return await _many(config, make, targets, jobs, fail_fast, on_progress, **locking)
-
-
-async def current_many(
-    config: Config,
-    *,
-    check_heads: bool = False,
-    targets: Sequence[Target] | None = None,
-    jobs: int | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-) -> list[TargetResult]:
-    """The revision(s) each database is at (``after``); ``check_heads``: behind fails."""
-    from amigrate.runtime.steps import current_heads_valid
-
-    def make(graph: RevisionMap, result: TargetResult) -> Work:
-        def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
-            current_heads_valid(graph, heads)
-            result.before = result.after = _applied_tips(graph, heads)
-            if check_heads and set(result.after) != set(graph.heads):
-                raise DatabaseNotAtHeadError(
-                    f"at {', '.join(result.after) or 'base'}, not at {', '.join(graph.heads)}"
-                )
-            return []
-
-        return work
-
-    return await _many(config, make, targets, jobs, False, on_progress)
-
-
-def _steps_work(planner: Any, revision: str) -> Callable[[RevisionMap, TargetResult], Work]:
-    if ":" in revision:
-        raise RevisionError(
-            f"a range like {revision!r} only works with --sql", hint="name one target revision"
-        )
-
-    def make(graph: RevisionMap, result: TargetResult) -> Work:
-        def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
-            steps = list(planner(graph, heads, revision))
-            if not context.steps_run:  # planned again under the lock: that read is the truth
-                result.before = heads
-            result.steps = [*context.steps_run, *steps]
-            result.after = steps[-1].heads_after if steps else heads
-            return steps
-
-        return work
-
-    return make
-
-
-async def _many(
-    config: Config,
-    make_work: Callable[[RevisionMap, TargetResult], Work],
-    targets: Sequence[Target] | None,
-    jobs: int | None,
-    fail_fast: bool,
-    on_progress: Callable[[Progress], None] | None,
-    **locking: Any,
-) -> list[TargetResult]:
-    """Parse the graph once, then run a work function per target through ``fan_out``.
-
-    ``locking`` is ``lock`` / ``lock_timeout``, as ``upgrade`` takes them (none: read only).
-    """
-    from amigrate.aio.engines import ServerEngines
-    from amigrate.aio.fanout import database_targets, fan_out, target_source
-    from amigrate.aio.run import run_command
-    from amigrate.errors import MigrationFailedError, MultiDatabaseError
-
-    if targets is None:  # a multidb config's databases (config.attributes["databases"]: some)
-        targets = database_targets(config, config.attributes.get("databases"))
-        if not targets:
-            raise ConfigError(
-                "no databases to migrate",
-                hint="list them with 'databases = ...' in the config, or pass targets",
-            )
-    chosen = list(targets)  # may be empty: an empty --shard slice has nothing to do
-    script = ScriptDirectory.from_config(config)
-    graph = script.revisions
-    modules: dict[str, Any] = {}
-    engines = ServerEngines()  # the tenants of one server share an engine
-
-    async def run_one(target: Target, result: TargetResult) -> None:
-        try:
-            async with target_source(config, target, engines) as source:
-                await run_command(
-                    config,
-                    script,
-                    make_work(graph, result),
-                    source=source,
-                    database=target.database,
-                    schema=target.schema,
-                    script_modules=modules,
-                    **locking,
-                )
-        except MigrationFailedError as error:
-            _stopped_at(result, error.revision)
-            raise
-
-    try:
-        results = await fan_out(
-            chosen, run_one, jobs=jobs, fail_fast=fail_fast, on_progress=on_progress
-        )
-    finally:
-        await engines.dispose()
-    failures = {r.target.name: r.error for r in results if r.error is not None}
-    if failures:
-        raise MultiDatabaseError(failures, results)
-    return results
-
-
-def _stopped_at(result: TargetResult, failed_revision: str | None) -> None:
-    """Trim ``result`` to the steps that committed before ``failed_revision`` failed."""
-    for number, step in enumerate(result.steps):
-        if step.revision.revision == failed_revision:
-            result.steps = result.steps[:number]
-            result.after = step.heads_before
-            return
+__all__ = [
+    "branches",
+    "check",
+    "current",
+    "current_many",
+    "downgrade",
+    "downgrade_many",
+    "edit",
+    "ensure_version",
+    "heads",
+    "history",
+    "init",
+    "list_templates",
+    "merge",
+    "revision",
+    "show",
+    "stamp",
+    "stamp_many",
+    "upgrade",
+    "upgrade_many",
+]

@@ -255,6 +255,16 @@ class RevisionMap:
         """The down_revisions of ``rev_id``, as written."""
         return self.get(rev_id).down_revisions
 
+    def applied_tips(self, rows: Iterable[str]) -> tuple[str, ...]:
+        """The version rows plus the tips of branches applied only as a dependency.
+
+        With c3 depending on x1 of another branch, the table holds just 'c3', yet x1 is where
+        that branch stands: it is current too (as Alembic's `current` shows it).
+        """
+        applied = self.ancestors(rows)
+        tips = [rev for rev in applied if not any(c in applied for c in self.children(rev))]
+        return self.ordered(tips)
+
     def children(self, rev_id: str) -> tuple[str, ...]:
         """Revisions that name ``rev_id`` as down_revision."""
         return self.ordered(self._children[self._known(rev_id)])
