@@ -332,3 +332,46 @@ async def test_an_expression_index_goes_before_its_column_and_comes_back_after(
     assert await command.check(env.config) == []
     await command.downgrade(env.config, "-1")
     assert columns(backend, "post") == {"id": False, "title": True}
+
+
+def unique_constraints(backend: Backend, table: str) -> list[list[str]]:
+    engine = sa.create_engine(backend.sync_url)
+    try:
+        with engine.connect() as conn:
+            found = sa.inspect(conn).get_unique_constraints(table)
+            return sorted(u["column_names"] for u in found)
+    finally:
+        engine.dispose()
+
+
+async def test_unnamed_constraints_added_later_can_be_downgraded(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    unconstrained = AUTHOR_BOOK.replace(
+        ', sa.ForeignKey("author.id", ondelete="CASCADE")', ""
+    ).replace(
+        '    sa.Column("id", sa.Integer, primary_key=True),\n    sa.Column("author_id"',
+        (
+            '    sa.Column("id", sa.Integer, primary_key=True),\n'
+            '    sa.Column("isbn", sa.String(20)),\n    sa.Column("author_id"'
+        ),
+    )
+    autogen_project(env, unconstrained)
+    await command.revision(env.config, "tables", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    constrained = unconstrained.replace(
+        'sa.Column("author_id", sa.Integer),',
+        'sa.Column("author_id", sa.Integer, sa.ForeignKey("author.id")),\n'
+        '    sa.UniqueConstraint("isbn"),',
+    )
+    write_models(env, constrained)
+    await command.revision(env.config, "constraints", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    assert unique_constraints(backend, "book") == [["isbn"]]
+    assert foreign_keys(backend, "book") == [(["author_id"], None)]
+    assert await command.check(env.config) == []
+    await command.downgrade(env.config, "-1")
+    assert unique_constraints(backend, "book") == []
+    assert foreign_keys(backend, "book") == []
+    await command.upgrade(env.config, "head")
+    assert unique_constraints(backend, "book") == [["isbn"]]

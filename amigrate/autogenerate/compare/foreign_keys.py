@@ -7,6 +7,7 @@ SQLite reflects foreign keys without names, so they pair by that signature alone
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from amigrate.autogenerate.compare.matching import (
     match,
     model_item,
     parent_names,
+    unnamed_constraint_name,
 )
 from amigrate.ddl.elements import foreign_key_target
 from amigrate.operations.ops import CreateForeignKeyOp
@@ -60,7 +62,11 @@ def compare_foreign_keys(
         return _op(d, reflected, _db_kw(d.obj))
 
     def create(m: Item[Any]) -> CreateForeignKeyOp:
-        return _op(m, reflected, _model_kw(m.obj))
+        added = _op(m, reflected, _model_kw(m.obj))
+        if added.constraint_name is not None:
+            return added
+        name = unnamed_constraint_name(ctx, reflected.name, added.local_cols, "fkey")
+        return dataclasses.replace(added, constraint_name=name)
 
     type_ = "foreign_key_constraint"
     emit(ctx, table_ops, type_, match(models, kept), create, reflected_op)

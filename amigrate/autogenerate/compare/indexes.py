@@ -27,6 +27,7 @@ from amigrate.autogenerate.compare.matching import (
     normalise_sql,
     object_name,
     parent_names,
+    unnamed_constraint_name,
 )
 from amigrate.operations.ops import (
     CreateIndexOp,
@@ -74,8 +75,9 @@ def compare_indexes(
 
     def unique_op(item: Item[Any], kw: dict[str, Any]) -> CreateUniqueConstraintOp:
         columns = cast("tuple[str, ...]", item.signature)
+        name = item.name or unnamed_constraint_name(ctx, reflected.name, columns, "key")
         return CreateUniqueConstraintOp(
-            item.name, reflected.name, columns, schema=reflected.schema, kw=kw
+            name, reflected.name, columns, schema=reflected.schema, kw=kw
         )
 
     def index_op(item: Item[Any]) -> CreateIndexOp:

@@ -247,6 +247,17 @@ def _schema_item(ctx: AutogenContext, op: MigrateOperation) -> SchemaItem | None
     return result
 
 
+def unnamed_constraint_name(
+    ctx: AutogenContext, table: str, columns: Iterable[str], label: str
+) -> str | None:
+    """On PostgreSQL, the name an unnamed constraint will get (so its drop can name it)."""
+    if ctx.dialect_name != "postgresql":
+        return None
+    from amigrate.autogenerate.dialects.postgresql import default_constraint_name
+
+    return default_constraint_name(table, tuple(columns), label)
+
+
 def compile_sql(ctx: AutogenContext, element: Any) -> str:
     """SQL text of an expression (or the text itself), as this dialect writes it."""
     if isinstance(element, str):
@@ -293,4 +304,5 @@ __all__ = [
     "normalise_sql",
     "object_name",
     "parent_names",
+    "unnamed_constraint_name",
 ]

@@ -91,3 +91,30 @@ def _without_casts(text: str) -> str:
 
 
 RULES = PostgreSQLRules()
+
+
+_NAME_BYTES = 63  # NAMEDATALEN - 1
+
+
+def default_constraint_name(table: str, columns: list[str] | tuple[str, ...], label: str) -> str:
+    """The name PostgreSQL gives an unnamed constraint: ``<table>_<col>_<col>_<label>``.
+
+    Written into the op explicitly, so the downgrade can drop what the upgrade made (an
+    unnamed ``drop_constraint`` cannot run). Too long a name is cut as PostgreSQL cuts it:
+    the longer of the table part and the columns part loses a character at a time, without
+    splitting a character. (PostgreSQL appends a digit on a clash; that case is not guessed.)
+    """
+    columns_part = _clip("_".join(columns), _NAME_BYTES)
+    table_bytes, columns_bytes = len(table.encode()), len(columns_part.encode())
+    available = _NAME_BYTES - len(label.encode()) - 2
+    while table_bytes + columns_bytes > available:
+        if table_bytes > columns_bytes:
+            table_bytes -= 1
+        else:
+            columns_bytes -= 1
+    return f"{_clip(table, table_bytes)}_{_clip(columns_part, columns_bytes)}_{label}"
+
+
+def _clip(text: str, size: int) -> str:
+    """At most ``size`` bytes of ``text`` (UTF-8), never half a character."""
+    return text.encode()[:size].decode(errors="ignore")
