@@ -31,7 +31,12 @@ class Rewriter:
     def rewrites(
         self, op_class: type[ops.MigrateOperation]
     ) -> Callable[[RewriteFunction], RewriteFunction]:
-        """Register ``fn(context, revision, op)`` for ops of ``op_class`` (subclasses too)."""
+        """Register ``fn(context, revision, op)`` for ops of ``op_class`` and its subclasses.
+
+        An op goes to the function of its most specific registered class; containers
+        (``MigrationScript``, ``UpgradeOps``, ``DowngradeOps``, ``ModifyTableOps``) may be
+        rewritten too, before what they hold.
+        """
 
         def register(function: RewriteFunction) -> RewriteFunction:
             self._functions.append((op_class, function))
@@ -54,30 +59,36 @@ class Rewriter:
         return combined
 
     def __call__(self, context: Any, revision: Any, directives: list[Any]) -> None:
-        directives[:] = [
-            new for script in directives for new in self._rewrite(context, revision, script)
-        ]
+        directives[:] = self._rewrite_all(context, revision, directives)
         if self._then is not None:
             self._then(context, revision, directives)
 
     def _rewrite(self, context: Any, revision: Any, op: Any) -> list[Any]:
+        """``op`` rewritten, then (for containers) everything inside it, depth first."""
         replaced = self._apply(context, revision, op)
         for item in replaced:
             if isinstance(item, ops.MigrationScript):
-                for body in (item.upgrade_ops, item.downgrade_ops):
-                    body.ops = self._rewrite_all(context, revision, body.ops)
+                item.upgrade_ops = self._rewrite_body(context, revision, item.upgrade_ops)
+                item.downgrade_ops = self._rewrite_body(context, revision, item.downgrade_ops)
             elif isinstance(item, ops.OpContainer):
                 item.ops = self._rewrite_all(context, revision, item.ops)
         return replaced
+
+    def _rewrite_body(self, context: Any, revision: Any, body: Any) -> Any:
+        """An UpgradeOps / DowngradeOps: its own function may replace it (by one object)."""
+        replaced = self._rewrite(context, revision, body)
+        return replaced[0] if len(replaced) == 1 else body
 
     def _rewrite_all(self, context: Any, revision: Any, items: list[Any]) -> list[Any]:
         return [new for item in items for new in self._rewrite(context, revision, item)]
 
     def _apply(self, context: Any, revision: Any, op: Any) -> list[Any]:
-        for op_class, function in self._functions:
-            if isinstance(op, op_class):
-                result = function(context, revision, op)
-                if result is None:
-                    return [op]
-                return list(result) if isinstance(result, list | tuple) else [result]
-        return [op]
+        """The function registered for the most specific class of ``op`` (none: unchanged)."""
+        registered = dict(self._functions)
+        function = next((registered[c] for c in type(op).__mro__ if c in registered), None)
+        if function is None:
+            return [op]
+        result = function(context, revision, op)
+        if result is None:
+            return [op]
+        return list(result) if isinstance(result, list | tuple) else [result]
