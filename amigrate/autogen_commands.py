@@ -310,9 +310,18 @@ async def produce_migrations(
         raise ConfigError(f"unknown autogenerate option(s): {', '.join(sorted(unknown))}")
 
     def produce(connection: Connection) -> MigrationScript:
+        from amigrate.runtime.migration import MigrationContext, MigrationOptions
+
         opts = AutogenOptions.from_configure(options)
+        hooks_context = MigrationContext(  # what compare_type & co. get, as from env.py
+            connection.dialect, connection, MigrationOptions(target_metadata=metadata)
+        )
         ctx = AutogenContext(
-            dialect=connection.dialect, metadata=models, connection=connection, opts=opts
+            dialect=connection.dialect,
+            metadata=models,
+            connection=connection,
+            opts=opts,
+            migration_context=hooks_context,
         )
         return produce_script(ctx)
 
@@ -320,8 +329,12 @@ async def produce_migrations(
 
 
 async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> Any:
-    """Call ``function`` with a sync connection from whatever ``bind`` is."""
-    import anyio.to_thread
+    """Call ``function`` with a sync connection from whatever ``bind`` is.
+
+    A sync Engine or Connection is used right here, on the caller's thread, not in a worker
+    thread: an in-memory SQLite database (``sqlite://``, one per thread) and a connection
+    made on this thread must stay on it.
+    """
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -331,14 +344,10 @@ async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> An
         async with bind.connect() as connection:
             return await connection.run_sync(function)
     if isinstance(bind, Connection):
-        return await anyio.to_thread.run_sync(function, bind)
+        return function(bind)
     if isinstance(bind, Engine):
-
-        def on_engine() -> Any:
-            with bind.connect() as connection:
-                return function(connection)
-
-        return await anyio.to_thread.run_sync(on_engine)
+        with bind.connect() as connection:
+            return function(connection)
     raise ConfigError(
         f"cannot compare with a {type(bind).__name__}",
         hint="pass an AsyncEngine, AsyncConnection, Engine or Connection",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -375,3 +376,36 @@ async def test_unnamed_constraints_added_later_can_be_downgraded(
     assert foreign_keys(backend, "book") == []
     await command.upgrade(env.config, "head")
     assert unique_constraints(backend, "book") == [["isbn"]]
+
+
+async def test_compare_metadata_on_an_in_memory_sqlite_engine_sees_its_tables() -> None:
+    metadata = sa.MetaData()
+    sa.Table("t", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    engine = sa.create_engine("sqlite://")
+    try:
+        metadata.create_all(engine)
+        assert await compare_metadata(engine, metadata) == []
+        with engine.connect() as conn:
+            assert await compare_metadata(conn, metadata) == []
+    finally:
+        engine.dispose()
+
+
+async def test_hooks_get_a_context_from_code_too(backend: Backend) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    metadata = sa.MetaData()
+    sa.Table("t", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    dialects: list[str] = []
+
+    def compare_type(context: Any, *args: Any) -> None:
+        dialects.append(context.dialect.name)
+
+    engine = create_async_engine(backend.async_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        assert await compare_metadata(engine, metadata, compare_type=compare_type) == []
+    finally:
+        await engine.dispose()
+    assert dialects == [backend.name]
