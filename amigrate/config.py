@@ -78,6 +78,9 @@ class Config:
         self.config_file_name: str | None = None if file is None else os.fspath(file)
         self.attributes: dict[str, Any] = {} if attributes is None else attributes
         self.x_arguments: tuple[str, ...] = tuple(x_arguments)
+        self.cmd_opts: Any = None
+        """The parsed command line when run by the CLI (``config.cmd_opts.autogenerate``, as
+        in Alembic's recipes); None from code."""
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self._defaults: dict[str, Option] = {}
         self._sections: dict[str, dict[str, Option]] = {}

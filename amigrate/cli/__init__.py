@@ -99,4 +99,6 @@ def _configure_logging() -> None:
 def _load_config(args: Any) -> Any:
     from amigrate.config import Config
 
-    return Config.discover(file=args.config, section=args.name, x_arguments=args.x)
+    config = Config.discover(file=args.config, section=args.name, x_arguments=args.x)
+    config.cmd_opts = args
+    return config

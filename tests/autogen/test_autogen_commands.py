@@ -409,3 +409,22 @@ async def test_hooks_get_a_context_from_code_too(backend: Backend) -> None:
     finally:
         await engine.dispose()
     assert dialects == [backend.name]
+
+
+def test_the_no_empty_revisions_recipe_reads_cmd_opts(env: MigrationEnv, backend: Backend) -> None:
+    recipe = """
+from amigrate import context
+
+
+def skip_empty(migration_context, revision, directives):
+    if context.config.cmd_opts.autogenerate and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+
+
+OPTIONS = {"process_revision_directives": skip_empty}
+"""
+    autogen_project(env, recipe)
+    result = env.run("revision", "--autogenerate", "-m", "nothing")
+    assert result.returncode == 0, result.stderr
+    assert "No revision written" in result.stdout
+    assert revision_files(env) == []
