@@ -253,8 +253,11 @@ def _produce(ctx: AutogenContext, template: MigrationScript | None) -> Migration
 
 
 def _require_heads(graph: RevisionMap, heads: tuple[str, ...], database: str | None) -> None:
+    from amigrate.runtime.steps import current_heads_valid
+
     if set(heads) == set(graph.heads):
         return
+    current_heads_valid(graph, heads)
     where = f"database {database!r}" if database else "the database"
     at = ", ".join(heads) or "base"
     wanted = ", ".join(graph.heads) or "base"

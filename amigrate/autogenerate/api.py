@@ -121,10 +121,11 @@ def metadata_list(target: Any, *, location: str | None = None) -> list[MetaData]
     items = list(target) if isinstance(target, list | tuple) else [target]
     for item in items:
         if not isinstance(item, MetaData):
+            holder = isinstance(getattr(item, "metadata", None), MetaData)
             raise ConfigError(
                 f"target_metadata must be a MetaData or a list of them, not {type(item).__name__}",
                 location=location,
-                hint="pass Base.metadata, not Base",
+                hint=f"pass {getattr(item, '__name__', 'it')}.metadata" if holder else None,
             )
     if not items:
         raise ConfigError("target_metadata is an empty list", location=location)

@@ -140,8 +140,11 @@ def render_check(args: argparse.Namespace, diffs: Sequence[str]) -> str:
     return "No differences: the database matches the models."
 
 
-def check_json(diffs: Sequence[str]) -> str:
-    return _json({"differences": list(diffs), "ok": not diffs})
+def check_json(diffs: Sequence[str], *, error: str | None = None) -> str:
+    answer: dict[str, Any] = {"differences": list(diffs), "ok": not diffs and error is None}
+    if error is not None:
+        answer["error"] = error
+    return _json(answer)
 
 
 def render_written(args: argparse.Namespace, info: RevisionInfo | None) -> str:

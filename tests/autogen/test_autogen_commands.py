@@ -428,3 +428,46 @@ OPTIONS = {"process_revision_directives": skip_empty}
     assert result.returncode == 0, result.stderr
     assert "No revision written" in result.stdout
     assert revision_files(env) == []
+
+
+def test_check_json_answers_on_stdout_even_when_it_cannot_compare(env: MigrationEnv) -> None:
+    autogen_project(env, ACCOUNT)
+    env.write_config(sqlalchemy_url="postgresql+asyncpg://me:s3cret@127.0.0.1:9/nowhere")
+    result = env.run("check", "--json")
+    assert result.returncode == 1
+    answer = json.loads(result.stdout)
+    assert answer["ok"] is False and answer["differences"] == []
+    assert "cannot connect" in answer["error"] and "s3cret" not in result.stdout
+
+
+async def test_a_declarative_base_instead_of_its_metadata_gets_a_hint(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    autogen_project(
+        env,
+        "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\nmetadata = Base\n",
+    )
+    with pytest.raises(
+        ConfigError, match=r"not DeclarativeAttributeIntercept \(pass Base\.metadata\)"
+    ):
+        await command.revision(env.config, "x", autogenerate=True)
+
+
+async def test_a_database_at_an_unknown_revision_is_named(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    from amigrate.errors import UnknownRevisionError
+
+    autogen_project(env, ACCOUNT)
+    engine = sa.create_engine(backend.sync_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"
+            )
+            conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('deadbeef0000')")
+    finally:
+        engine.dispose()
+    with pytest.raises(UnknownRevisionError, match="'deadbeef0000', which no revision file"):
+        await command.revision(env.config, "x", autogenerate=True)
