@@ -134,10 +134,19 @@ def metadata_list(target: Any, *, location: str | None = None) -> list[MetaData]
 
 def compare(ctx: AutogenContext) -> UpgradeOps:
     """Reflect the database in bulk and compare it with the models: the upgrade op tree."""
+    from sqlalchemy.exc import NoReferenceError
+
     from amigrate.autogenerate.compare import compare_schema
     from amigrate.autogenerate.reflect import reflect
+    from amigrate.errors import ConfigError
 
-    return compare_schema(ctx, reflect(ctx))
+    try:
+        return compare_schema(ctx, reflect(ctx))
+    except NoReferenceError as exc:  # a ForeignKey to a table no MetaData of the models has
+        raise ConfigError(
+            f"the models cannot be compared: {exc}",
+            hint="a foreign key's target table must be in the same MetaData as the table",
+        ) from exc
 
 
 def produce_script(

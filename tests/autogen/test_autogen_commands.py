@@ -471,3 +471,21 @@ async def test_a_database_at_an_unknown_revision_is_named(
         engine.dispose()
     with pytest.raises(UnknownRevisionError, match="'deadbeef0000', which no revision file"):
         await command.revision(env.config, "x", autogenerate=True)
+
+
+async def test_a_foreign_key_to_another_metadata_is_a_clear_error(backend: Backend) -> None:
+    users = sa.MetaData()
+    sa.Table("users", users, sa.Column("id", sa.Integer, primary_key=True))
+    notes = sa.MetaData()
+    sa.Table(
+        "notes",
+        notes,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id")),
+    )
+    engine = sa.create_engine(backend.sync_url)
+    try:
+        with pytest.raises(ConfigError, match=r"notes\.user_id.*'users'.*same MetaData"):
+            await compare_metadata(engine, [users, notes])
+    finally:
+        engine.dispose()
