@@ -15,8 +15,14 @@ if TYPE_CHECKING:
 STATEMENT_LIMIT = 120
 
 
-def migration_failure(exc: BaseException, step: MigrationStep, path: str) -> MigrationFailedError:
-    """A ``MigrationFailedError`` naming the revision, the script line, statement and cause."""
+def migration_failure(
+    exc: BaseException, step: MigrationStep, path: str, *, partly_committed: bool = False
+) -> MigrationFailedError:
+    """A ``MigrationFailedError`` naming the revision, the script line, statement and cause.
+
+    ``partly_committed``: an ``autocommit_block()`` ran before the failure; what ran before
+    and inside it stays committed, and the message must not claim otherwise.
+    """
     direction = "upgrade" if step.is_upgrade else "downgrade"
     statement = _statement_of(exc)
     detail = _driver_message(exc)
@@ -29,7 +35,31 @@ def migration_failure(exc: BaseException, step: MigrationStep, path: str) -> Mig
         direction=direction,
         statement=statement,
         location=script_line(exc, path),
-        hint="its changes were rolled back",
+        hint=_what_remains(partly_committed, path),
+    )
+
+
+def _what_remains(partly_committed: bool, path: str) -> str:
+    if partly_committed:
+        hint = (
+            "its changes were rolled back, except those made up to the end of its last "
+            "autocommit_block(), which stay committed: check the database before retrying"
+        )
+    else:
+        hint = "its changes were rolled back"
+    if path and _imports_from_alembic(path):
+        hint += "; it imports op from alembic: write 'from amigrate import op'"
+    return hint
+
+
+def _imports_from_alembic(path: str) -> bool:
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return any(
+        line.strip().startswith(("from alembic import", "import alembic"))
+        for line in source.splitlines()
     )
 
 

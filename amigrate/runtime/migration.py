@@ -85,6 +85,7 @@ class MigrationContext:
         self._immediate &= connection is not None
         self._busy_timeout: int | None = None
         self.steps_run: list[MigrationStep] = []
+        self._autocommitted = False  # an autocommit_block() ran in the current step
         self._operations: Operations | None = None
 
     @classmethod
@@ -221,13 +222,15 @@ class MigrationContext:
                 location=path,
             )
         token = current.active_operations.set(self.operations())
+        self._autocommitted = False
         try:
             function()
             self.versions.apply(step.changes)
         except MigrationFailedError:
             raise
         except Exception as exc:
-            raise migration_failure(exc, step, path) from exc
+            partly = self._autocommitted and not self.as_sql
+            raise migration_failure(exc, step, path, partly_committed=partly) from exc
         finally:
             current.active_operations.reset(token)
         elapsed = (time.perf_counter() - started) * 1000
@@ -420,6 +423,7 @@ class MigrationContext:
     def autocommit_block(self) -> Iterator[None]:
         """Run statements outside any transaction (CREATE INDEX CONCURRENTLY, ...)."""
         in_transaction = self._transaction is not None or self._offline_transaction
+        self._autocommitted = True
         if in_transaction:
             self._commit()
         options_changed = False

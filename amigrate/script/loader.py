@@ -11,12 +11,12 @@ import importlib.util
 import os
 import sys
 import traceback
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from amigrate.errors import ScriptError
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from types import ModuleType
 
 
@@ -50,17 +50,54 @@ def load_module(path: Path) -> ModuleType:
         ) from exc
     except Exception as exc:
         sys.modules.pop(name, None)
+        where, via = _failing_lines(exc, path)
         raise ScriptError(
-            f"failed to load: {type(exc).__name__}: {exc}", location=_failing_line(exc, path)
+            f"failed to load: {type(exc).__name__}: {exc}"
+            + (f" (imported at {via})" if via else ""),
+            location=where,
+            hint=_alembic_hint(path),
         ) from exc
     return module
 
 
-def _failing_line(exc: BaseException, path: Path) -> str:
-    """``path:line`` of the deepest frame inside ``path``, else the file itself."""
-    wanted = str(path.resolve())
-    line: int | None = None
+def _failing_lines(exc: BaseException, path: Path) -> tuple[str, str | None]:
+    """Where it failed: the deepest frame in the user's own code (say, a models module that
+    ``path`` imports), and the line of ``path`` that led there when that is elsewhere."""
+    import sysconfig
+
+    library = tuple(
+        os.path.abspath(p) + os.sep
+        for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
+    )
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    target = os.path.abspath(path)
+    deepest: str | None = None
+    in_path: str | None = None
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename and str(Path(frame.filename).resolve()) == wanted:
-            line = frame.lineno
-    return f"{path}:{line}" if line else str(path)
+        filename = os.path.abspath(frame.filename or "<unknown>")
+        if filename == target:
+            in_path = deepest = f"{path}:{frame.lineno}"
+        elif not (frame.filename or "<").startswith("<") and not filename.startswith(
+            (*library, own)
+        ):
+            deepest = f"{filename}:{frame.lineno}"
+    if deepest is None:
+        return str(path), None
+    return deepest, in_path if in_path != deepest else None
+
+
+def _alembic_hint(path: Path) -> str | None:
+    """For a file written for Alembic: amigrate gives it amigrate's ``op`` and ``context``."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    imports_alembic = any(
+        line.strip().startswith(("from alembic import", "import alembic"))
+        for line in source.splitlines()
+    )
+    return (
+        "write 'from amigrate import context, op' instead of importing them from alembic"
+        if imports_alembic
+        else None
+    )

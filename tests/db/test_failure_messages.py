@@ -1,0 +1,68 @@
+"""What a failure says about what it left behind, and about files written for Alembic."""
+
+from __future__ import annotations
+
+import pytest
+from _envfactory import Backend, MigrationEnv
+
+from amigrate import command
+from amigrate.errors import MigrationFailedError, ScriptError
+
+
+async def test_a_failure_after_an_autocommit_block_says_what_stays_committed(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    env.add_revision(
+        "a1",
+        upgrade="""
+        with op.get_context().autocommit_block():
+            op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+        op.execute("SELECT * FROM no_such_table")
+        """,
+    )
+    with pytest.raises(MigrationFailedError, match=r"autocommit_block.*stay committed"):
+        await command.upgrade(env.config, "head")
+    assert "kept" in await env.tables()
+    assert await env.version_rows() == []
+
+
+async def test_a_plain_failure_says_it_was_rolled_back(env: MigrationEnv, backend: Backend) -> None:
+    env.add_revision("a1", upgrade='op.execute("SELECT * FROM no_such_table")')
+    with pytest.raises(MigrationFailedError) as failed:
+        await command.upgrade(env.config, "head")
+    assert str(failed.value).endswith("(its changes were rolled back)")
+
+
+async def test_a_revision_written_for_alembic_gets_a_hint(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    pytest.importorskip("alembic")
+    path = env.add_revision("a1", upgrade='op.create_table("t", sa.Column("id", sa.Integer))')
+    path.write_text(path.read_text().replace("from amigrate import op", "from alembic import op"))
+    with pytest.raises(MigrationFailedError, match="write 'from amigrate import op'"):
+        await command.upgrade(env.config, "head")
+
+
+async def test_an_env_py_written_for_alembic_gets_a_hint(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    pytest.importorskip("alembic")
+    env.write_file(
+        "migrations/env.py",
+        "from alembic import context\n\nconfig = context.config\n",
+    )
+    with pytest.raises(ScriptError, match="from amigrate import context, op"):
+        await command.upgrade(env.config, "head")
+
+
+async def test_a_broken_models_module_is_named_with_the_import_line(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    env.write_config(prepend_sys_path="%(here)s")
+    env.write_file("broken_models_abc.py", "import sqlalchemy as sa\n\nx = undefined_name\n")
+    env.write_file("migrations/env.py", "from amigrate import context\nimport broken_models_abc\n")
+    with pytest.raises(ScriptError) as failed:
+        await command.upgrade(env.config, "head")
+    text = str(failed.value)
+    assert "broken_models_abc.py:3: failed to load: NameError" in text
+    assert "imported at" in text and "env.py:2" in text
