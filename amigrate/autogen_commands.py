@@ -59,8 +59,13 @@ async def revision(
     rev_id: str | None = None,
     version_path: str | Path | None = None,
     connection: Any = None,
+    compare: bool = True,
 ) -> RevisionInfo | None:
-    """Compare the database(s) with the models and write the revision that closes the gap."""
+    """Compare the database(s) with the models and write the revision that closes the gap.
+
+    ``compare=False`` (``revision_environment = true`` without ``--autogenerate``) runs env.py
+    only for its ``process_revision_directives`` hook, on an empty revision.
+    """
     from amigrate._util import new_rev_id
     from amigrate.operations.ops import MigrationScript
 
@@ -76,7 +81,7 @@ async def revision(
         version_path=str(version_path) if version_path is not None else None,
         depends_on=depends_on,
     )
-    compared = await _compare_all(config, script, connection, template)
+    compared = await _compare_all(config, script, connection, template, compare=compare)
     return _write(config, script, compared)
 
 
@@ -191,6 +196,8 @@ async def _compare_all(
     script: ScriptDirectory,
     source: Any,
     template: MigrationScript | None,
+    *,
+    compare: bool = True,
 ) -> dict[str | None, Compared]:
     """Run env.py on each database with a work function that compares instead of migrating."""
     from amigrate.many_commands import run_many, runs_all_databases
@@ -200,14 +207,15 @@ async def _compare_all(
     if runs_all_databases(config, source):
 
         def make(graph: RevisionMap, result: TargetResult) -> Work:
-            return _compare_work(script, graph, compared, result.target.database, template)
+            database = result.target.database
+            return _compare_work(script, graph, compared, database, template, compare)
 
         await run_many(config, make, None, None, True, None, lock=False)
         order = {name: n for n, name in enumerate(config.databases)}
         return dict(sorted(compared.items(), key=lambda item: order.get(item[0] or "", 0)))
     from amigrate.aio.run import run_command
 
-    work = _compare_work(script, graph, compared, None, template)
+    work = _compare_work(script, graph, compared, None, template, compare)
     await run_command(config, script, work, source=source, lock=False)
     if None not in compared:
         raise ConfigError(
@@ -224,11 +232,13 @@ def _compare_work(
     compared: dict[str | None, Compared],
     database: str | None,
     template: MigrationScript | None,
+    compare: bool = True,
 ) -> Work:
     def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:
-        _require_heads(graph, heads, database)
-        ctx = _autogen_context(context, str(script.env_py))
-        directive = _produce(ctx, template)
+        if compare:
+            _require_heads(graph, heads, database)
+        ctx = _autogen_context(context, str(script.env_py), with_models=compare)
+        directive = _produce(ctx, template) if compare or template is None else template
         directives = [directive]
         hook = ctx.opts.process_revision_directives
         if hook is not None:
@@ -267,7 +277,9 @@ def _require_heads(graph: RevisionMap, heads: tuple[str, ...], database: str | N
     )
 
 
-def _autogen_context(context: MigrationContext, env_py: str) -> AutogenContext:
+def _autogen_context(
+    context: MigrationContext, env_py: str, *, with_models: bool = True
+) -> AutogenContext:
     from amigrate.autogenerate.api import AutogenContext, AutogenOptions, metadata_list
 
     opts = context.opts
@@ -276,7 +288,7 @@ def _autogen_context(context: MigrationContext, env_py: str) -> AutogenContext:
     values["version_table_schema"] = opts.version_table_schema
     return AutogenContext(
         dialect=context.dialect,
-        metadata=metadata_list(opts.target_metadata, location=env_py),
+        metadata=metadata_list(opts.target_metadata, location=env_py) if with_models else (),
         connection=context.connection,
         opts=AutogenOptions.from_configure(values),
         migration_context=context,

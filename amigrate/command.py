@@ -175,7 +175,7 @@ async def revision(
     models (env.py's ``target_metadata``), for review. It returns None only when a
     ``process_revision_directives`` hook removed the revision.
     """
-    if autogenerate:
+    if autogenerate or config.revision_environment:
         from amigrate import autogen_commands
 
         return await autogen_commands.revision(
@@ -188,6 +188,7 @@ async def revision(
             rev_id=rev_id,
             version_path=version_path,
             connection=connection,
+            compare=autogenerate,
         )
     script = ScriptDirectory.from_config(config)
     graph = script.revisions

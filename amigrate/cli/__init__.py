@@ -19,11 +19,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _attach_dash_values(sys.argv[1:] if argv is None else argv)
     args = build_parser(arguments).parse_args(arguments)
     spec = args.spec
-    needs_loop = spec.needs_loop(args) if callable(spec.needs_loop) else spec.needs_loop
-    if needs_loop:
-        _configure_logging()
     try:
         config = _load_config(args) if spec.needs_config else None
+        loop = spec.needs_loop
+        needs_loop = loop(args, config) if callable(loop) else loop
+        if needs_loop:
+            _configure_logging()
         result = run(spec.call(args, config), needs_loop=needs_loop)
         text = spec.render(args, result)
     except (Exception, KeyboardInterrupt) as error:

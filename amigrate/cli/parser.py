@@ -38,7 +38,7 @@ class CommandSpec:
     call: Call
     render: Render
     needs_config: bool = True
-    needs_loop: bool | Callable[[argparse.Namespace], bool] = False
+    needs_loop: bool | Callable[[argparse.Namespace, Config | None], bool] = False
 
 
 VERBOSE = arg("-v", "--verbose", action="store_true", help="show full details")
@@ -183,7 +183,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             autogenerate=a.autogenerate,
         ),
         output.render_written,
-        needs_loop=lambda a: a.autogenerate,
+        needs_loop=lambda a, c: a.autogenerate or bool(c and c.revision_environment),
     ),
     CommandSpec(
         "check",
@@ -245,7 +245,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ),
         lambda a, c: command.history(_config(c), a.rev_range, indicate_current=a.indicate_current),
         output.render_history,
-        needs_loop=lambda a: a.indicate_current or "current" in (a.rev_range or "").split(":"),
+        needs_loop=lambda a, c: a.indicate_current or "current" in (a.rev_range or "").split(":"),
     ),
     CommandSpec(
         "show",

@@ -489,3 +489,22 @@ async def test_a_foreign_key_to_another_metadata_is_a_clear_error(backend: Backe
             await compare_metadata(engine, [users, notes])
     finally:
         engine.dispose()
+
+
+def test_revision_environment_runs_the_hook_for_plain_revisions(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    hook = """
+def numbered(context, revision, directives):
+    directives[0].rev_id = "0002"
+
+
+OPTIONS = {"process_revision_directives": numbered}
+"""
+    autogen_project(env, ACCOUNT + hook)
+    env.write_config(revision_environment="true")
+    result = env.run("revision", "-m", "manual")
+    assert result.returncode == 0, result.stderr
+    assert revision_files(env) == ["0002_manual.py"]
+    text = (env.versions / "0002_manual.py").read_text(encoding="utf-8")
+    assert "create_table" not in text  # no comparison without --autogenerate
