@@ -1,9 +1,9 @@
 """What the database holds, read in bulk: one ``Inspector.get_multi_*`` call per kind.
 
-Only the tables the models know (or, for removed tables, that ``include_name`` admits) are
-reflected. The results stay SQLAlchemy's reflection dicts (``ReflectedColumn``,
-``ReflectedIndex``, ...): comparing them directly is cheaper than building Table objects,
-which are built only where an op needs one (a dropped table's reverse).
+Only the tables that ``include_name`` admits are reflected. The results stay SQLAlchemy's
+reflection dicts (``ReflectedColumn``, ``ReflectedIndex``, ...): comparing them directly is
+cheaper than building Table objects, which are built only where an op needs one (a dropped
+table's reverse).
 
 SQLite reads its PRAGMAs table by table; through an async driver each is a round trip to
 the driver's thread, so a file database is read over a plain ``sqlite3`` connection of its
@@ -51,7 +51,8 @@ class SchemaReflection:
 
     ``tables`` is keyed by (schema, name), schema None for the default schema;
     ``table_names`` holds every table name the database has per schema (before filters on
-    what to reflect in full); ``enums`` the ``Inspector.get_enums()`` dicts per schema.
+    what to reflect in full), and the model tables ``include_name`` turns down; ``enums``
+    the ``Inspector.get_enums()`` dicts per schema.
     """
 
     tables: dict[tuple[str | None, str], ReflectedTable] = field(default_factory=dict)
@@ -69,8 +70,9 @@ class SchemaReflection:
 def reflect(context: AutogenContext) -> SchemaReflection:
     """Reflect, in bulk, every table ``context`` will compare, in every schema it compares.
 
-    A table is reflected when the models have it, or when ``include_name`` admits it (a
-    table to drop, whose full shape the drop's reverse needs). The version table never is.
+    A table is reflected when ``include_name`` admits it, model table or not (a table to
+    drop needs its full shape for the drop's reverse). A model table it turns down is left
+    out entirely: neither created, nor compared, nor dropped. The version table never is.
     Reflected columns, indexes, unique constraints and foreign keys that ``include_name``
     turns down are left out, as if the database had none of them.
     """
@@ -100,13 +102,19 @@ def _reflect(context: AutogenContext, connection: Connection) -> SchemaReflectio
     for schema in _schemas(context, inspector, models):
         names = set(inspector.get_table_names(schema=schema))
         names.discard(_version_table(context, inspector, schema))
-        reflection.table_names[schema] = names
         wanted = sorted(
-            name
-            for name in names
-            if (schema, name) in models
-            or context.include_name(name, "table", _parents(schema, name))
+            name for name in names if context.include_name(name, "table", _parents(schema, name))
         )
+        refused = {
+            name
+            for model_schema, name in models
+            if model_schema == schema
+            and name not in names
+            and not context.include_name(name, "table", _parents(schema, name))
+        }
+        # a model table include_name turns down is left out as if the database had it
+        # (nothing creates it) and it were not reflected (nothing compares it)
+        reflection.table_names[schema] = names | refused
         if wanted:
             _reflect_tables(context, connection, inspector, schema, wanted, reflection)
         if hasattr(inspector, "get_enums"):
@@ -193,6 +201,8 @@ def _reflect_tables(
                 value = value.get("text")
             elif attribute in _NAME_TYPES:
                 value = _included(context, _NAME_TYPES[attribute], schema, name, value)
+                if attribute in ("indexes", "unique_constraints"):
+                    value = [_without_default_options(item) for item in value]
             elif attribute == "primary_key":
                 value = dict(value or {})
             setattr(tables[name], attribute, value)
@@ -204,6 +214,22 @@ def _reflect_tables(
                 tables[name].index_sql = found
     for name, table in tables.items():
         reflection.tables[(schema, name)] = table
+
+
+def _without_default_options(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` without the dialect options that say "the default" (PostgreSQL reports
+    ``postgresql_include=[]`` for every index): an op recreating it need not spell them."""
+    options = item.get("dialect_options")
+    if not options:
+        return item
+    kept = {key: value for key, value in options.items() if not _is_default_option(value)}
+    return {**item, "dialect_options": kept}
+
+
+def _is_default_option(value: Any) -> bool:
+    if value is None or value is False:
+        return True
+    return isinstance(value, list | tuple | dict | set) and not value
 
 
 def _included(

@@ -41,6 +41,16 @@ def model_default_sql(column: sa.Column[Any], dialect: Dialect) -> str | None:
     return str(arg.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
+def model_default_for_hook(column: sa.Column[Any], dialect: Dialect) -> str | None:
+    """The model's server default as ``compare_server_default`` hooks get it (Alembic's
+    ``rendered_metadata_default``): a string default as it is, unquoted; ``text()`` as its
+    text; another expression as compiled SQL; None for no default."""
+    arg = model_default(column)
+    if arg is None or isinstance(arg, str):
+        return arg
+    return str(arg.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
 def server_default_changed(
     ctx: AutogenContext, reflected: ReflectedColumn, model_column: sa.Column[Any]
 ) -> bool:
@@ -57,6 +67,8 @@ def server_default_changed(
         and rules.is_generated_default(reflected_sql)
     ):
         return False
+    if model_sql is None and reflected_sql is None:
+        return False  # nothing to compare: the hook is not asked either
     if callable(option):
         answer = option(
             ctx.migration_context,
@@ -64,7 +76,7 @@ def server_default_changed(
             model_column,
             reflected_sql,
             model_column.server_default,
-            model_sql,
+            model_default_for_hook(model_column, ctx.dialect),
         )
         if answer is not None:
             return bool(answer)
@@ -92,4 +104,9 @@ def _canonical(text: str, boolean: bool) -> str:
     return text
 
 
-__all__ = ["model_default", "model_default_sql", "server_default_changed"]
+__all__ = [
+    "model_default",
+    "model_default_for_hook",
+    "model_default_sql",
+    "server_default_changed",
+]

@@ -7,6 +7,7 @@ that cannot be compiled for the dialect is never reported as changed: nothing ca
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ def types_differ(dialect: Dialect, reflected: TypeEngine[Any], model: TypeEngine
             return bool(model_impl.name != reflected.name)
         if not native and isinstance(reflected, sa.String) and reflected.length is not None:
             return reflected.length < (model_impl.length or 0)
+    model, reflected = _as_specific_as(model, model_impl, reflected)
     model_text = type_text(model, dialect)
     reflected_text = type_text(reflected, dialect)
     if model_text is None or reflected_text is None:
@@ -70,6 +72,39 @@ def _texts_differ(dialect_name: str, model: str, reflected: str) -> bool:
     if rules.normalize_type(model) == rules.normalize_type(reflected):
         return False
     return not rules.types_match_loosely(model, reflected)
+
+
+_UNSET_MEANS_ANY = ("length", "precision", "scale")
+"""Type arguments a model may leave unset (None, or without the argument at all): then any
+value in the database will do, as with Alembic (``String()`` matches ``varchar(50)``,
+``Numeric()`` ``numeric(10,2)``, ``DateTime()`` ``timestamp(3)``), as long as both types are
+of one kind (``Uuid`` is no ``CHAR(32)`` without its length)."""
+
+
+def _as_specific_as(
+    model: TypeEngine[Any], model_impl: TypeEngine[Any], reflected: TypeEngine[Any]
+) -> tuple[TypeEngine[Any], TypeEngine[Any]]:
+    """``model`` and ``reflected`` without what is not compared: the arguments
+    ``model_impl`` leaves unset, and the collation on either side (as in Alembic, a
+    collation is not compared: changing one needs a hand-written migration)."""
+    cleared: set[str] = set()
+    if model_impl._type_affinity is reflected._type_affinity:  # the same kind of type
+        cleared = {
+            name
+            for name in _UNSET_MEANS_ANY
+            if getattr(model_impl, name, None) is None
+            and getattr(reflected, name, None) is not None
+        }
+    if getattr(reflected, "collation", None) is not None:
+        cleared.add("collation")
+    if cleared:
+        reflected = copy.copy(reflected)
+        for name in cleared:
+            setattr(reflected, name, None)
+    if getattr(model, "collation", None) is not None:
+        model = copy.copy(model)
+        model.collation = None  # type: ignore[attr-defined]
+    return model, reflected
 
 
 def _may_be_enum(type_: TypeEngine[Any]) -> bool:
