@@ -1,8 +1,11 @@
-"""The op tree as Alembic-shaped diff tuples (``compare_metadata``) and as lines (``check``)."""
+"""The op tree as Alembic-shaped diff tuples (``compare_metadata``) and as lines (``check``).
+
+A note for the reviewer (a rename hint) is no difference: `notes` gives those texts apart.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from amigrate.autogenerate import ops as autogen_ops
 from amigrate.operations import ops
@@ -28,7 +31,32 @@ def as_diffs(container: ops.OpContainer) -> list[Diff]:
     A column alteration is a list of ``modify_*`` tuples, one per changed attribute, as
     Alembic's ``compare_metadata`` gives them.
     """
-    return [diff for op in leaf_ops(container) for diff in _diffs_of(op)]
+    return [
+        diff
+        for op in leaf_ops(container)
+        if not isinstance(op, autogen_ops.TodoOp)  # notes; Alembic has none
+        for diff in _diffs_of(op)
+    ]
+
+
+def _differences(container: ops.OpContainer) -> Iterator[ops.MigrateOperation]:
+    """The leaf ops that stand for a difference: not the `notes` for the reviewer."""
+    return (op for op in leaf_ops(container) if not _is_note(op))
+
+
+def notes(container: ops.OpContainer) -> list[str]:
+    """The texts of the notes autogenerate leaves for the reviewer (a possible rename)."""
+    return [op.text for op in leaf_ops(container) if _is_note(op)]
+
+
+def _is_note(op: ops.MigrateOperation) -> TypeGuard[autogen_ops.TodoOp]:
+    """Whether ``op`` is a hint beside the ops that make the change (a rename hint beside a
+    column's drop and add carries the call to use instead).
+
+    A TODO without such code stands alone for a difference autogenerate cannot write (enum
+    values removed or reordered): `describe` keeps it, so ``check`` still reports it.
+    """
+    return isinstance(op, autogen_ops.TodoOp) and op.suggestion is not None
 
 
 def _diffs_of(op: ops.MigrateOperation) -> list[Diff]:
@@ -92,8 +120,6 @@ def _other_diff(op: ops.MigrateOperation) -> tuple[Any, ...]:
         return ("remove_enum", op.schema, op.name, op.values)
     if isinstance(op, autogen_ops.AddEnumValueOp):
         return ("add_enum_value", op.schema, op.name, op.value)
-    if isinstance(op, autogen_ops.TodoOp):
-        return ("todo", op.text)
     if isinstance(op, autogen_ops.ExecuteReversibleSQLOp):
         return ("execute", op.sql)
     return (type(op).__name__, op)
@@ -106,8 +132,8 @@ def _table(name: str, schema: str | None, comment: str | None) -> Any:
 
 
 def describe(container: ops.OpContainer) -> list[str]:
-    """One line per difference, for ``check`` and for logs."""
-    return [line for op in leaf_ops(container) for line in _lines(op)]
+    """One line per difference, for ``check`` and for logs (`notes` are not differences)."""
+    return [line for op in _differences(container) for line in _lines(op)]
 
 
 def _qualified(table: str | None, schema: str | None, name: str | None = None) -> str:
@@ -127,7 +153,7 @@ def _lines(op: ops.MigrateOperation) -> list[str]:
     if isinstance(op, ops.AlterColumnOp):
         name = _qualified(op.table_name, op.schema, op.column_name)
         return [
-            f"{kind.replace('_', ' ')} of column {name}: {old!r} -> {new!r}"
+            f"{kind.replace('_', ' ')} of column {name}: {_shown(kind, old)} -> {_shown(kind, new)}"
             for kind, *_, old, new in _alter_diffs(op)
         ]
     if isinstance(op, ops.CreateIndexOp):
@@ -148,6 +174,39 @@ def _lines(op: ops.MigrateOperation) -> list[str]:
     if isinstance(op, ops.DropTableCommentOp):
         return [f"remove comment of table {_qualified(op.table_name, op.schema)}"]
     return [_other_line(op)]
+
+
+def _shown(kind: str, value: Any) -> str:
+    """A changed attribute as a reader wants it: a server default as its SQL text."""
+    return default_sql(value) if kind == "modify_default" else repr(value)
+
+
+def default_sql(default: Any) -> str:
+    """A server default as SQL text (``'member'``, ``now()``, ``false``); None as None.
+
+    A string is the value it stands for, so it shows as its SQL literal; ``text()`` and
+    reflected defaults show their own text.
+    """
+    from sqlalchemy.schema import Computed, DefaultClause, FetchedValue, Identity
+    from sqlalchemy.sql.elements import ClauseElement, TextClause
+
+    if isinstance(default, DefaultClause):
+        default = default.arg
+    if default is None:
+        return "None"
+    if isinstance(default, str):
+        return "'" + default.replace("'", "''") + "'"
+    if isinstance(default, TextClause):
+        return default.text
+    if isinstance(default, Computed):
+        return f"GENERATED ALWAYS AS ({default_sql(default.sqltext)})"
+    if isinstance(default, Identity):
+        return "GENERATED AS IDENTITY"
+    if isinstance(default, ClauseElement):
+        return str(default.compile(compile_kwargs={"literal_binds": True}))
+    if isinstance(default, FetchedValue):
+        return "FetchedValue()"
+    return repr(default)
 
 
 _KIND = {

@@ -7,8 +7,10 @@ revision never depends on amigrate-specific operations to run; as objects they c
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from amigrate.operations.ops_alter import AlterColumnOp
 from amigrate.operations.ops_base import MigrateOperation
 
 
@@ -57,6 +59,25 @@ class AddEnumValueOp(MigrateOperation):
 
 
 @dataclass(frozen=True, eq=False)
+class AlterColumnUsingOp(AlterColumnOp):
+    """A type change with ``postgresql_using`` that knows the ``USING`` of the way back.
+
+    PostgreSQL casts to or from an enum type only through text, both ways; it renders as
+    the ``op.alter_column`` it is.
+    """
+
+    reverse_using: str = ""
+
+    def reverse(self) -> AlterColumnUsingOp:
+        using = self.kw.get("postgresql_using", "")
+        plain = {k: v for k, v in self.kw.items() if k != "postgresql_using"}
+        back = AlterColumnOp.reverse(dataclasses.replace(self, kw=plain))
+        values = {f.name: getattr(back, f.name) for f in dataclasses.fields(AlterColumnOp)}
+        values["kw"] = {**back.kw, "postgresql_using": self.reverse_using}
+        return AlterColumnUsingOp(**values, reverse_using=using)
+
+
+@dataclass(frozen=True, eq=False)
 class TodoOp(MigrateOperation):
     """A note for the reviewer, rendered as ``# TODO:`` comment lines; it runs nothing.
 
@@ -92,6 +113,7 @@ class ExecuteReversibleSQLOp(MigrateOperation):
 
 __all__ = [
     "AddEnumValueOp",
+    "AlterColumnUsingOp",
     "CreateEnumTypeOp",
     "DropEnumTypeOp",
     "ExecuteReversibleSQLOp",

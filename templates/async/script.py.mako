@@ -14,9 +14,12 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+% if imports:
+${imports}
+% endif
 
 from amigrate import op
-${imports if imports else ""}
+
 revision: str = ${py(up_revision)}
 down_revision: str | Sequence[str] | None = ${py(down_revision)}
 branch_labels: str | Sequence[str] | None = ${py(branch_labels)}

@@ -370,7 +370,7 @@ def versions(backend: str) -> list[Version]:
         "an enum value added",
         check("post_status has 'archived'", lambda s: "archived" in s["enums"]["post_status"]),
         backends=("postgresql",),
-        writes=(r"autocommit_block\(\)", "ADD VALUE 'archived'"),
+        writes=(r"autocommit_block\(\)", "ADD VALUE IF NOT EXISTS 'archived'"),
         posts=_status_posts(STATUS_3),
     )
     v = replace(v, leaves_on_downgrade=("archived",))
@@ -403,8 +403,8 @@ def versions(backend: str) -> list[Version]:
         has_column("comments", "content"),
         has_column("comments", "text", present=False),
         writes=(
-            r"# (op\.alter_column\('comments', |batch_op\.alter_column\()"
-            r"'text', new_column_name='content'\)",
+            r'# (op\.alter_column\("comments", |batch_op\.alter_column\()'
+            r'"text", new_column_name="content"\)',
         ),
         comments=COMMENTS_RENAMED,
     )

@@ -192,8 +192,8 @@ async def test_cli_check_revision_and_rename_hint(env: MigrationEnv, backend: Ba
     assert len(files) == 1
     text = files[0].read_text(encoding="utf-8")
     suggestion = (
-        r"# (op\.alter_column\('posts', |batch_op\.alter_column\()"
-        r"'title', new_column_name='headline'\)"
+        r'# (op\.alter_column\("posts", |batch_op\.alter_column\()'
+        r'"title", new_column_name="headline"\)'
     )
     assert re.search(suggestion, text), text
     env.run("upgrade", "head", check=True)

@@ -501,8 +501,8 @@ def test_add_enum_value_runs_in_an_autocommit_block_and_quotes_the_value() -> No
     assert render(op) == same(
         """
         with op.get_context().autocommit_block():
-            op.execute("ALTER TYPE s.\\"Mood\\" ADD VALUE 'it''s \\\\:x 5%' AFTER 'sad'")
-        """
+            op.execute("ALTER TYPE s.\\"Mood\\" ADD VALUE IF NOT EXISTS 'it''s \\\\:x 5%' AFTER 'sad'")
+        """  # noqa: E501
     )
     assert render(op.reverse()).startswith("# TODO: PostgreSQL cannot remove value")
 

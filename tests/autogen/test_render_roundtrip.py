@@ -190,7 +190,8 @@ def test_enum_ops(name: str, values: list[str], value: str) -> None:
     quoted = f"{preparer.quote_schema(name)}.{preparer.quote(name)}"
     literal = "'" + value.replace("'", "''") + "'"
     before = "'" + values[0].replace("'", "''") + "'"
-    assert executed_sql(alter) == f"ALTER TYPE {quoted} ADD VALUE {literal} BEFORE {before}"
+    expected = f"ALTER TYPE {quoted} ADD VALUE IF NOT EXISTS {literal} BEFORE {before}"
+    assert executed_sql(alter) == expected
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,11 +1,18 @@
 """Compare a SchemaReflection with the models, into an UpgradeOps tree.
 
-The order of the tree: enum types to create, tables to create (dependency order), tables to
-drop (reverse dependency order), then one ``ModifyTableOps`` per table on both sides
-(columns added and removed, columns altered, indexes and unique constraints, foreign keys,
-checks, the table comment), then enum types to drop. Within a table, drops of indexes and
-constraints come first and creations last, so an index on a column (even in an expression)
-is gone before the column is dropped, and a new column exists before its index is made.
+The order of the tree: enum values to add (each in its autocommit block, which commits
+what ran before it), enum types to create, foreign keys to drop, tables to create
+(dependency order), tables to drop (reverse dependency order), then one ``ModifyTableOps``
+per table on both sides (columns added and removed, columns altered, indexes and unique
+constraints, checks, the table comment), foreign keys to create, then enum types to drop.
+A foreign key depends on the key it refers to, in whatever table: it goes first and comes
+last. Within a table, drops of indexes and constraints come first and creations last, so an
+index on a column (even in an expression) is gone before the column is dropped, and a new
+column exists before its index is made.
+
+SQLite checks no foreign key at DDL time, and its batch mode recreates whole tables: there
+a table keeps its foreign keys in its own group, and only the order of the groups is
+adjusted to what batch mode needs (see ``_sqlite_order``).
 """
 
 from __future__ import annotations
@@ -23,13 +30,18 @@ from amigrate.autogenerate.compare.tables import (
     create_table_op,
     drop_order,
     drop_table_op,
+    refers_to,
     table_from_reflection,
 )
+from amigrate.autogenerate.ops import AddEnumValueOp
 from amigrate.operations.ops import (
     AddConstraintOp,
+    CreateForeignKeyOp,
     CreateIndexOp,
+    DropColumnOp,
     DropConstraintOp,
     DropIndexOp,
+    DropTableOp,
     ModifyTableOps,
     UpgradeOps,
 )
@@ -68,12 +80,35 @@ def compare_schema(ctx: AutogenContext, reflection: SchemaReflection) -> Upgrade
         first, last = compare_enums(ctx, schema, reflection, in_schema)
         before.extend(first)
         after.extend(last)
-    ops: list[MigrateOperation] = [*before]
-    ops.extend(_added_tables(ctx, reflection, models))
-    ops.extend(_removed_tables(ctx, reflection, models))
-    ops.extend(_modified_tables(ctx, reflection, models))
-    ops.extend(after)
-    return UpgradeOps(ops)
+    # ADD VALUE runs in an autocommit block, which commits what ran before it: first
+    before.sort(key=lambda op: not isinstance(op, AddEnumValueOp))
+    added = _added_tables(ctx, reflection, models)
+    removed = _removed_tables(ctx, reflection, models)
+    modified = _modified_tables(ctx, reflection, models)
+    if ctx.dialect_name == "sqlite":
+        changed = _sqlite_order(reflection, models, removed, modified)
+        return UpgradeOps([*before, *added, *changed, *after])
+    fk_drops, modified, fk_creates = _foreign_keys_apart(modified)
+    return UpgradeOps([*before, *fk_drops, *added, *removed, *modified, *fk_creates, *after])
+
+
+def _sqlite_order(
+    reflection: SchemaReflection,
+    models: list[Table],
+    removed: list[MigrateOperation],
+    modified: list[ModifyTableOps],
+) -> list[MigrateOperation]:
+    """Removed and modified tables, in an order SQLite's batch mode can run.
+
+    No foreign key is checked at DDL time, but a batch reflects the tables its table refers
+    to (dropped tables still referred to go after the batches), and refuses to drop a
+    column another table's foreign key refers to (the batch dropping that key goes first).
+    """
+    modified.sort(key=lambda group: not _loses_foreign_key(group, reflection))
+    kept = [reflection.tables[k] for k in map(reflection.key, models) if k in reflection.tables]
+    if any(_referred_to(drop, kept) for drop in removed):
+        return [*modified, *removed]
+    return [*removed, *modified]
 
 
 def _schemas(reflection: SchemaReflection, models: list[Table]) -> list[str | None]:
@@ -110,8 +145,8 @@ def _removed_tables(
 
 def _modified_tables(
     ctx: AutogenContext, reflection: SchemaReflection, models: list[Table]
-) -> list[MigrateOperation]:
-    changed: list[MigrateOperation] = []
+) -> list[ModifyTableOps]:
+    changed: list[ModifyTableOps] = []
     for model in models:
         reflected = reflection.tables.get(reflection.key(model))
         if reflected is None:
@@ -127,6 +162,54 @@ def _modified_tables(
         if not table_ops.is_empty():
             changed.append(table_ops)
     return changed
+
+
+def _foreign_keys_apart(
+    modified: list[ModifyTableOps],
+) -> tuple[list[ModifyTableOps], list[ModifyTableOps], list[ModifyTableOps]]:
+    """(foreign key drops, the rest, foreign key creations), one group per table each.
+
+    A foreign key depends on the key or unique constraint it refers to, in any table: it
+    goes before anything else is dropped, and comes after everything else is created.
+    """
+    drops: list[ModifyTableOps] = []
+    rest: list[ModifyTableOps] = []
+    creates: list[ModifyTableOps] = []
+    for table_ops in modified:
+        parts: tuple[list[MigrateOperation], ...] = ([], [], [])
+        for op in table_ops.ops:
+            parts[_foreign_key_phase(op)].append(op)
+        for ops, into in zip(parts, (drops, rest, creates), strict=True):
+            if ops:
+                into.append(
+                    ModifyTableOps(ops, table_name=table_ops.table_name, schema=table_ops.schema)
+                )
+    return drops, rest, creates
+
+
+def _referred_to(drop: MigrateOperation, kept: list[ReflectedTable]) -> bool:
+    assert isinstance(drop, DropTableOp)
+    return any(refers_to(table, (drop.schema, drop.table_name)) for table in kept)
+
+
+def _loses_foreign_key(group: ModifyTableOps, reflection: SchemaReflection) -> bool:
+    """Whether a table's group drops one of its foreign keys (or a column that has one)."""
+    schema = None if group.schema == reflection.default_schema else group.schema
+    reflected = reflection.tables.get((schema, group.table_name))
+    dropped = {op.column_name for op in group.ops if isinstance(op, DropColumnOp)}
+    foreign_keys = reflected.foreign_keys if reflected is not None else []
+    return any(_foreign_key_phase(op) == 0 for op in group.ops) or any(
+        dropped.intersection(fk["constrained_columns"]) for fk in foreign_keys
+    )
+
+
+def _foreign_key_phase(op: MigrateOperation) -> int:
+    """0: drop a foreign key; 1: anything else; 2: create a foreign key."""
+    if isinstance(op, DropConstraintOp) and (
+        op.type_ == "foreignkey" or isinstance(op.reverse_of, CreateForeignKeyOp)
+    ):
+        return 0
+    return 2 if isinstance(op, CreateForeignKeyOp) else 1
 
 
 def _phase(op: MigrateOperation) -> int:

@@ -9,6 +9,7 @@ the same type in one table may be a rename: a TODO note says so, with the code t
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -18,7 +19,8 @@ from amigrate.autogenerate.compare.defaults import model_default, server_default
 from amigrate.autogenerate.compare.tables import ReflectedColumn
 from amigrate.autogenerate.compare.types import normalized_type_text, type_changed
 from amigrate.autogenerate.dialects import rules_for
-from amigrate.autogenerate.ops import ExecuteReversibleSQLOp, TodoOp
+from amigrate.autogenerate.ops import AlterColumnUsingOp, ExecuteReversibleSQLOp, TodoOp
+from amigrate.autogenerate.render.literals import string
 from amigrate.operations.ops import AddColumnOp, AlterColumnOp, DropColumnOp
 
 if TYPE_CHECKING:
@@ -72,9 +74,7 @@ def compare_columns(
             table_ops.ops.append(AddColumnOp(model.name, _detached(column), schema=model.schema))
             continue
         alterations.extend(_identity_ops(ctx, db.data, column, model))
-        alter = _alteration(ctx, db, column, model, primary=name in pk)
-        if alter is not None:
-            alterations.append(alter)
+        alterations.extend(_alteration(ctx, db, column, model, primary=name in pk))
     table_ops.ops.extend(alterations)
 
 
@@ -93,7 +93,7 @@ def _alteration(
     model: sa.Table,
     *,
     primary: bool,
-) -> AlterColumnOp | None:
+) -> list[MigrateOperation]:
     found = reflected.data
     existing_nullable = bool(found.get("nullable", True))
     nullable = column.nullable != existing_nullable and not (primary and column.primary_key)
@@ -102,9 +102,9 @@ def _alteration(
     default = server_default_changed(ctx, reflected, column)
     comment = column_comment_changed(ctx, found, column)
     if not (nullable or type_ or default or comment):
-        return None
+        return []
     existing_default = found.get("default")
-    return AlterColumnOp(
+    alter = AlterColumnOp(
         model.name,
         column.name,
         schema=model.schema,
@@ -119,6 +119,76 @@ def _alteration(
         modify_type=column.type if type_ else None,
         modify_comment=column.comment if comment else False,
     )
+    if type_ and ctx.dialect_name == "postgresql":
+        return _through_text(ctx, alter, column)
+    return [alter]
+
+
+def _through_text(
+    ctx: AutogenContext, alter: AlterColumnOp, column: sa.Column[Any]
+) -> list[MigrateOperation]:
+    """A type change to or from an enum type on PostgreSQL: ``USING column::text::type``.
+
+    PostgreSQL casts neither the values nor the server default by itself: the default is
+    dropped before the change and the model's is set after it.
+    """
+    old, new = alter.existing_type, alter.modify_type
+    assert old is not None and new is not None
+    if _plain_enum(old) is None and _plain_enum(new) is None:
+        return [alter]
+    as_text = f"{_quote(ctx, column.name)}::text"
+    fields = {f.name: getattr(alter, f.name) for f in dataclasses.fields(AlterColumnOp)}
+    fields.update(
+        existing_server_default=None,
+        modify_server_default=False,
+        kw={"postgresql_using": _cast(ctx, as_text, new)},
+    )
+    ops: list[MigrateOperation] = [
+        AlterColumnUsingOp(**fields, reverse_using=_cast(ctx, as_text, old))
+    ]
+    default = alter.existing_server_default
+    changed = alter.modify_server_default
+    wanted = changed if changed is not False else _default_clause(column)
+    if default is not None:
+        ops.insert(0, _set_default(alter, old, alter.existing_nullable, default, None))
+    if wanted is not None:
+        nullable = alter.existing_nullable
+        nullable = nullable if alter.modify_nullable is None else alter.modify_nullable
+        ops.append(_set_default(alter, new, nullable, None, wanted))
+    return ops
+
+
+def _set_default(
+    alter: AlterColumnOp,
+    type_: sa.types.TypeEngine[Any],
+    nullable: bool | None,
+    existing: Any,
+    wanted: Any,
+) -> AlterColumnOp:
+    return AlterColumnOp(
+        alter.table_name,
+        alter.column_name,
+        schema=alter.schema,
+        existing_type=type_,
+        existing_server_default=existing,
+        existing_nullable=nullable,
+        modify_server_default=wanted,
+    )
+
+
+def _plain_enum(type_: sa.types.TypeEngine[Any]) -> sa.Enum | None:
+    """The native enum type ``type_`` is (not one an ARRAY holds)."""
+    if isinstance(type_, sa.TypeDecorator):
+        type_ = type_.impl_instance
+    return type_ if isinstance(type_, sa.Enum) and type_.native_enum else None
+
+
+def _cast(ctx: AutogenContext, as_text: str, type_: sa.types.TypeEngine[Any]) -> str:
+    """``as_text`` cast to ``type_``, or left as text for a string type."""
+    enum = _plain_enum(type_)
+    if enum is None and isinstance(type_, sa.String):
+        return as_text  # PostgreSQL casts text to a string type by itself
+    return f"{as_text}::{(enum or type_).compile(dialect=ctx.dialect)}"
 
 
 def _default_clause(column: sa.Column[Any]) -> sa.DefaultClause | None:
@@ -274,9 +344,12 @@ def _rename_hint(model: sa.Table, old: str, new: str, batch: bool) -> TodoOp:
 
     def suggestion(before: str, after: str) -> str:
         if batch:
-            return f"batch_op.alter_column({before!r}, new_column_name={after!r})"
-        schema = f", schema={model.schema!r}" if model.schema else ""
-        return f"op.alter_column({table!r}, {before!r}, new_column_name={after!r}{schema})"
+            return f"batch_op.alter_column({string(before)}, new_column_name={string(after)})"
+        schema = f", schema={string(model.schema)}" if model.schema else ""
+        return (
+            f"op.alter_column({string(table)}, {string(before)}, "
+            f"new_column_name={string(after)}{schema})"
+        )
 
     def text(gone: str, came: str) -> str:
         return (

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from amigrate.autogenerate.reflect import SchemaReflection
     from amigrate.operations.ops import MigrateOperation
 
+# relkind is a "char": as text, for asyncpg returns that type as bytes
 _USERS = sa.text(
     """
-    SELECT t.typname, cn.nspname, c.relname, c.relkind, a.attname
+    SELECT t.typname, cn.nspname, c.relname, c.relkind::text, a.attname
     FROM pg_catalog.pg_type t
     JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
     JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray)

@@ -188,7 +188,7 @@ def drop_order(tables: list[ReflectedTable]) -> list[ReflectedTable]:
             return
         path.add(key)
         for other in tables:
-            if key != (other.schema, other.name) and _refers_to(other, key):
+            if key != (other.schema, other.name) and refers_to(other, key):
                 visit((other.schema, other.name), path)
         done.add(key)
         order.append(keys[key])
@@ -198,7 +198,8 @@ def drop_order(tables: list[ReflectedTable]) -> list[ReflectedTable]:
     return order
 
 
-def _refers_to(table: ReflectedTable, key: tuple[str | None, str]) -> bool:
+def refers_to(table: ReflectedTable, key: tuple[str | None, str]) -> bool:
+    """Whether a foreign key of ``table`` refers to the table of ``key`` (schema, name)."""
     schema, name = key
     return any(
         fk["referred_table"] == name and fk.get("referred_schema") in (schema, table.schema)
@@ -213,5 +214,6 @@ __all__ = [
     "create_table_op_from_reflection",
     "drop_order",
     "drop_table_op",
+    "refers_to",
     "table_from_reflection",
 ]

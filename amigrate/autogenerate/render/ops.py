@@ -18,7 +18,9 @@ from amigrate.autogenerate.render.types import render_type
 from amigrate.operations import ops
 
 if TYPE_CHECKING:
-    from sqlalchemy.schema import Constraint, MetaData
+    from sqlalchemy.schema import Constraint, MetaData, Table
+
+    from amigrate.autogenerate.api import AutogenContext
 
 
 def _call(t: Target, method: str, table: str, *args: Expr) -> Call:
@@ -47,7 +49,7 @@ def create_table(op: ops.CreateTableOp, t: Target) -> list[Expr]:
     ctx = t.ctx
     with warnings.catch_warnings():  # column flags next to the same explicit constraint
         warnings.simplefilter("ignore", SAWarning)
-        table = op.to_table(_metadata_like(op))
+        table = op.to_table(_metadata_like(op, ctx))
     items: list[Expr] = [objects.column(col, ctx) for col in table.columns]
     found: list[Constraint] = [c for c in table.constraints if _worth_rendering(c)]
     for col in table.columns:
@@ -89,15 +91,45 @@ def _unique(constraints: list[Constraint]) -> list[Constraint]:
     return kept
 
 
-def _metadata_like(op: ops.CreateTableOp) -> MetaData | None:
-    """A MetaData with the models' naming convention, so flag-made constraints get their names."""
-    from sqlalchemy.schema import Column, MetaData, Table
+def _metadata_like(op: ops.CreateTableOp, ctx: AutogenContext) -> MetaData | None:
+    """A MetaData with the models' naming convention, so flag-made constraints get their names.
+
+    The convention comes from the model table of that name, else from a table one of the
+    op's items belongs to: the op may hold copies of the model's columns, which belong to
+    no table (a named primary key makes the comparison copy them).
+    """
+    from sqlalchemy.schema import MetaData
+
+    owner = _model_table(op, ctx)
+    if owner is None:
+        owner = _owner(op)
+    if owner is None:
+        return None
+    convention: Any = dict(owner.metadata.naming_convention)
+    return MetaData(naming_convention=convention)
+
+
+def _model_table(op: ops.CreateTableOp, ctx: AutogenContext) -> Table | None:
+    key = op.table_name if op.schema is None else f"{op.schema}.{op.table_name}"
+    for metadata in ctx.metadata:
+        found = metadata.tables.get(key)
+        if found is not None:
+            return found
+    return None
+
+
+def _owner(op: ops.CreateTableOp) -> Table | None:
+    from sqlalchemy.schema import Column, Constraint, Table
 
     for item in op.columns:
-        owner = item.table if isinstance(item, Column) else None
+        if isinstance(item, Column):
+            owner = getattr(item, "table", None)
+        elif isinstance(item, Constraint):
+            owner = getattr(item, "parent", None)
+        else:
+            owner = None
         if isinstance(owner, Table):
-            convention: Any = dict(owner.metadata.naming_convention)
-            return MetaData(naming_convention=convention)
+            return owner
     return None
 
 
@@ -170,7 +202,8 @@ def drop_column(op: ops.DropColumnOp, t: Target) -> list[Expr]:
 @renderer(ops.AlterColumnOp)
 @renderer(ops.AlterColumnOp, batch=True)
 def alter_column(op: ops.AlterColumnOp, t: Target) -> list[Expr]:
-    """``op.alter_column(...)``: the change, and ``existing_*`` so it can be undone by hand."""
+    """``op.alter_column(...)``: the change, and ``existing_*`` so it can be undone by hand
+    (``existing_server_default`` only when there is one: None would only add noise)."""
     ctx = t.ctx
     call = _call(t, "alter_column", op.table_name, string(op.column_name))
     if op.existing_type is not None:
@@ -182,7 +215,7 @@ def alter_column(op: ops.AlterColumnOp, t: Target) -> list[Expr]:
     if op.modify_server_default is not False:
         default = objects.server_default(op.modify_server_default, ctx)
         call.kwargs.append(("server_default", default))
-    if op.existing_server_default is not False:
+    if op.existing_server_default is not False and op.existing_server_default is not None:
         default = objects.server_default(op.existing_server_default, ctx)
         call.kwargs.append(("existing_server_default", default))
     _add(call, "comment", op.modify_comment, t, when=op.modify_comment is not False)

@@ -46,15 +46,18 @@ def drop_enum_type(op: DropEnumTypeOp, t: Target) -> list[Expr]:
 
 @renderer(AddEnumValueOp)
 def add_enum_value(op: AddEnumValueOp, t: Target) -> list[Expr]:
-    """``ALTER TYPE ... ADD VALUE`` in an autocommit block (it cannot run in a transaction
-    on PostgreSQL before 12, nor be used in the transaction that adds it)."""
+    """``ALTER TYPE ... ADD VALUE IF NOT EXISTS`` in an autocommit block (it cannot run in a
+    transaction on PostgreSQL before 12, nor be used in the transaction that adds it).
+
+    ``IF NOT EXISTS``: the downgrade cannot remove the value, so upgrading again after a
+    downgrade must not fail on it."""
     from sqlalchemy.dialects import postgresql
 
     preparer = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
     type_name = preparer.quote(op.name)
     if op.schema is not None:
         type_name = f"{preparer.quote_schema(op.schema)}.{type_name}"
-    sql = f"ALTER TYPE {type_name} ADD VALUE {_sql_string(op.value)}"
+    sql = f"ALTER TYPE {type_name} ADD VALUE IF NOT EXISTS {_sql_string(op.value)}"
     if op.before is not None:
         sql += f" BEFORE {_sql_string(op.before)}"
     elif op.after is not None:
