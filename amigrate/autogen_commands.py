@@ -89,7 +89,7 @@ def _write(
     config: Config, script: ScriptDirectory, compared: dict[str | None, Compared]
 ) -> RevisionInfo | None:
     """Render and write the (first database's) directives; None if a hook removed them all."""
-    from amigrate.autogenerate.diffs import describe
+    from amigrate.autogenerate.diffs import describe, notes
 
     first = next(iter(compared.values()))
     written: RevisionInfo | None = None
@@ -99,9 +99,12 @@ def _write(
         changed = False
         for database, outcome in compared.items():
             chosen = outcome.directives[number]
+            where = f"{database}: " if database else ""
             for line in describe(chosen.upgrade_ops):
                 changed = True
-                log.info("Detected %s%s", f"{database}: " if database else "", line)
+                log.info("Detected %s%s", where, line)
+            for note in notes(chosen.upgrade_ops):
+                log.info("Note %s%s", where, note)
             bodies.update(_bodies(outcome.context, chosen, database))
             imports |= _imports(outcome.context)
         if not changed:
