@@ -338,3 +338,42 @@ async def test_the_rename_suggestion_uses_double_quotes(
     upgrade, downgrade = read(info.path if info is not None else None).split("def downgrade")
     assert forward in upgrade
     assert back in downgrade
+
+
+CODES = """
+org = sa.Table(
+    "org",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(10)),
+)
+"""
+CODES_REFERRED = (
+    CODES.replace(
+        'sa.Column("code", sa.String(10)),', 'sa.Column("code", sa.String(10), unique=True),'
+    )
+    + """
+badge = sa.Table(
+    "badge",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("org_code", sa.String(10), sa.ForeignKey("org.code")),
+)
+"""
+)
+
+
+async def test_a_new_table_may_refer_to_a_key_its_referent_gains_in_the_same_revision(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    autogen_project(env, CODES)
+    await command.revision(env.config, "org", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    write_models(env, CODES_REFERRED)
+    await command.revision(env.config, "badge", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    assert await command.check(env.config) == []
+    await command.downgrade(env.config, "-1")
+    assert "badge" not in await env.tables()
+    await command.upgrade(env.config, "head")
+    assert "badge" in await env.tables()

@@ -1,10 +1,11 @@
 """Compare a SchemaReflection with the models, into an UpgradeOps tree.
 
 The order of the tree: enum values to add (each in its autocommit block, which commits
-what ran before it), enum types to create, foreign keys to drop, tables to create
-(dependency order), tables to drop (reverse dependency order), then one ``ModifyTableOps``
-per table on both sides (columns added and removed, columns altered, indexes and unique
-constraints, checks, the table comment), foreign keys to create, then enum types to drop.
+what ran before it), enum types to create, foreign keys to drop, tables to drop (reverse
+dependency order; their index names are free again), then one ``ModifyTableOps`` per table
+on both sides (columns added and removed, columns altered, indexes and unique constraints,
+checks, the table comment), tables to create (dependency order; what they refer to now
+exists), foreign keys to create, then enum types to drop. (SQLite: see ``_sqlite_order``.)
 A foreign key depends on the key it refers to, in whatever table: it goes first and comes
 last. Within a table, drops of indexes and constraints come first and creations last, so an
 index on a column (even in an expression) is gone before the column is dropped, and a new
@@ -18,7 +19,7 @@ adjusted to what batch mode needs (see ``_sqlite_order``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from amigrate.autogenerate.compare.checks import compare_checks
 from amigrate.autogenerate.compare.columns import compare_columns
@@ -35,9 +36,11 @@ from amigrate.autogenerate.compare.tables import (
 )
 from amigrate.autogenerate.ops import AddEnumValueOp
 from amigrate.operations.ops import (
+    AddColumnOp,
     AddConstraintOp,
     CreateForeignKeyOp,
     CreateIndexOp,
+    CreateTableOp,
     DropColumnOp,
     DropConstraintOp,
     DropIndexOp,
@@ -87,9 +90,15 @@ def compare_schema(ctx: AutogenContext, reflection: SchemaReflection) -> Upgrade
     modified = _modified_tables(ctx, reflection, models)
     if ctx.dialect_name == "sqlite":
         changed = _sqlite_order(reflection, models, removed, modified)
-        return UpgradeOps([*before, *added, *changed, *after])
+        # a batch reflects the tables its new foreign keys refer to: those must exist first;
+        # otherwise new tables go last (one may refer to a key a changed table gains)
+        if any(_refers_to_new_table(group, added) for group in modified):
+            return UpgradeOps([*before, *added, *changed, *after])
+        return UpgradeOps([*before, *changed, *added, *after])
+    # foreign keys apart: dropped before anything they refer to goes, made after everything
+    # they refer to exists; a new table may refer to a key its referent gains in `modified`
     fk_drops, modified, fk_creates = _foreign_keys_apart(modified)
-    return UpgradeOps([*before, *fk_drops, *added, *removed, *modified, *fk_creates, *after])
+    return UpgradeOps([*before, *fk_drops, *removed, *modified, *added, *fk_creates, *after])
 
 
 def _sqlite_order(
@@ -190,6 +199,24 @@ def _foreign_keys_apart(
 def _referred_to(drop: MigrateOperation, kept: list[ReflectedTable]) -> bool:
     assert isinstance(drop, DropTableOp)
     return any(refers_to(table, (drop.schema, drop.table_name)) for table in kept)
+
+
+def _refers_to_new_table(group: ModifyTableOps, added: list[MigrateOperation]) -> bool:
+    """Whether a table's group gives it a foreign key to one of the ``added`` tables."""
+    new = {(op.schema, op.table_name) for op in added if isinstance(op, CreateTableOp)}
+    targets: set[tuple[str | None, str]] = set()
+    for op in group.ops:
+        if isinstance(op, CreateForeignKeyOp):
+            targets.add((op.referent_schema, op.referent_table))
+        elif isinstance(op, AddColumnOp):
+            targets.update(_fk_target(fk) for fk in op.column.foreign_keys)
+    return bool(targets & new)
+
+
+def _fk_target(fk: Any) -> tuple[str | None, str]:
+    """(schema, table) a ``ForeignKey`` names, read from its spec ("schema.table.col")."""
+    parts = str(fk.target_fullname).split(".")
+    return (parts[0] if len(parts) == 3 else None), parts[-2]
 
 
 def _loses_foreign_key(group: ModifyTableOps, reflection: SchemaReflection) -> bool:
