@@ -377,3 +377,41 @@ async def test_a_new_table_may_refer_to_a_key_its_referent_gains_in_the_same_rev
     assert "badge" not in await env.tables()
     await command.upgrade(env.config, "head")
     assert "badge" in await env.tables()
+
+
+MEMBERS = """
+org = sa.Table("org", metadata, sa.Column("id", sa.Integer, primary_key=True))
+member = sa.Table(
+    "member",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("org.id")),
+)
+"""
+
+
+async def test_a_foreign_key_lost_with_its_column_comes_back_with_it(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    autogen_project(env, MEMBERS)
+    await command.revision(env.config, "tables", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    write_models(
+        env,
+        MEMBERS.replace(', sa.ForeignKey("org.id")', "").replace(
+            '    sa.Column("org_id", sa.Integer),\n', ""
+        ),
+    )
+    await command.revision(env.config, "no org_id", autogenerate=True)
+    await command.upgrade(env.config, "head")
+    assert await command.check(env.config) == []
+    await command.downgrade(env.config, "-1")
+    engine = sa.create_engine(backend.sync_url)
+    try:
+        with engine.connect() as conn:
+            found = sa.inspect(conn).get_foreign_keys("member")
+    finally:
+        engine.dispose()
+    assert [(fk["constrained_columns"], fk["referred_table"]) for fk in found] == [
+        (["org_id"], "org")
+    ]

@@ -122,14 +122,15 @@ def drop_early(
     doomed: list[Item[Any]],
     reflected_op: Callable[[Item[Any]], MigrateOperation],
 ) -> None:
-    """Drop database objects covering a dropped column just before the column goes.
+    """Drop database objects covering a dropped column just before the column goes, so the
+    downgrade brings them back after the column.
 
-    Unnamed ones (SQLite) cannot be dropped by name; SQLite's batch mode loses them with
-    the column.
+    An unnamed one (SQLite reflects foreign keys without names) is dropped only in batch
+    mode, which finds it by its columns; elsewhere it cannot be named.
     """
     drops: list[MigrateOperation] = []
     for d in doomed:
-        if d.name is None:
+        if d.name is None and not ctx.opts.render_as_batch:
             continue
         add_db = reflected_op(d)
         if ctx.include_object(_schema_item(ctx, add_db), d.name, type_, True, None):
