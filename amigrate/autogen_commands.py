@@ -104,7 +104,7 @@ def _write(
                 changed = True
                 log.info("Detected %s%s", where, line)
             for note in notes(chosen.upgrade_ops):
-                log.info("Note %s%s", where, note)
+                log.info("Note: %s%s", where, note)
             bodies.update(_bodies(outcome.context, chosen, database))
             imports |= _imports(outcome.context)
         if not changed:
