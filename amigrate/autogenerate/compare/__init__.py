@@ -19,7 +19,7 @@ adjusted to what batch mode needs (see ``_sqlite_order``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from amigrate.autogenerate.compare.checks import compare_checks
 from amigrate.autogenerate.compare.columns import compare_columns
@@ -35,6 +35,7 @@ from amigrate.autogenerate.compare.tables import (
     table_from_reflection,
 )
 from amigrate.autogenerate.ops import AddEnumValueOp
+from amigrate.ddl.elements import foreign_key_target
 from amigrate.operations.ops import (
     AddColumnOp,
     AddConstraintOp,
@@ -209,14 +210,8 @@ def _refers_to_new_table(group: ModifyTableOps, added: list[MigrateOperation]) -
         if isinstance(op, CreateForeignKeyOp):
             targets.add((op.referent_schema, op.referent_table))
         elif isinstance(op, AddColumnOp):
-            targets.update(_fk_target(fk) for fk in op.column.foreign_keys)
+            targets.update(foreign_key_target(fk)[:2] for fk in op.column.foreign_keys)
     return bool(targets & new)
-
-
-def _fk_target(fk: Any) -> tuple[str | None, str]:
-    """(schema, table) a ``ForeignKey`` names, read from its spec ("schema.table.col")."""
-    parts = str(fk.target_fullname).split(".")
-    return (parts[0] if len(parts) == 3 else None), parts[-2]
 
 
 def _loses_foreign_key(group: ModifyTableOps, reflection: SchemaReflection) -> bool:
