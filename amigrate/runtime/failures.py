@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from amigrate._util import mask_url_password
 from amigrate.errors import MigrationFailedError
+from amigrate.script.loader import imports_from_alembic
 
 if TYPE_CHECKING:
     from amigrate.runtime.steps import MigrationStep
@@ -47,20 +48,9 @@ def _what_remains(partly_committed: bool, path: str) -> str:
         )
     else:
         hint = "its changes were rolled back"
-    if path and _imports_from_alembic(path):
+    if path and imports_from_alembic(path):
         hint += "; it imports op from alembic: write 'from amigrate import op'"
     return hint
-
-
-def _imports_from_alembic(path: str) -> bool:
-    try:
-        source = Path(path).read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return any(
-        line.strip().startswith(("from alembic import", "import alembic"))
-        for line in source.splitlines()
-    )
 
 
 def shorten(statement: str, limit: int = STATEMENT_LIMIT) -> str:

@@ -88,16 +88,17 @@ def _failing_lines(exc: BaseException, path: Path) -> tuple[str, str | None]:
 
 def _alembic_hint(path: Path) -> str | None:
     """For a file written for Alembic: amigrate gives it amigrate's ``op`` and ``context``."""
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError:
+    if not imports_from_alembic(path):
         return None
-    imports_alembic = any(
-        line.strip().startswith(("from alembic import", "import alembic"))
-        for line in source.splitlines()
-    )
-    return (
-        "write 'from amigrate import context, op' instead of importing them from alembic"
-        if imports_alembic
-        else None
-    )
+    return "write 'from amigrate import context, op' instead of importing them from alembic"
+
+
+def imports_from_alembic(path: str | os.PathLike[str]) -> bool:
+    """Whether the Python file at ``path`` imports from alembic (an unreadable file: no)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            return any(
+                line.strip().startswith(("from alembic import", "import alembic")) for line in file
+            )
+    except OSError:
+        return False
