@@ -25,7 +25,7 @@ class Rewriter:
     """Rewrites each op of a class (containers included) with the registered function."""
 
     def __init__(self) -> None:
-        self._functions: list[tuple[type[ops.MigrateOperation], RewriteFunction]] = []
+        self._functions: dict[type[ops.MigrateOperation], RewriteFunction] = {}
         self._then: Callable[[Any, Any, list[Any]], None] | None = None
 
     def rewrites(
@@ -39,7 +39,7 @@ class Rewriter:
         """
 
         def register(function: RewriteFunction) -> RewriteFunction:
-            self._functions.append((op_class, function))
+            self._functions[op_class] = function
             return function
 
         return register
@@ -47,7 +47,7 @@ class Rewriter:
     def chain(self, other: Callable[[Any, Any, list[Any]], None]) -> Rewriter:
         """A rewriter running this one, then ``other`` (another Rewriter or any hook)."""
         combined = Rewriter()
-        combined._functions = list(self._functions)
+        combined._functions = dict(self._functions)
         previous = self._then
 
         def both(context: Any, revision: Any, directives: list[Any]) -> None:
@@ -84,8 +84,8 @@ class Rewriter:
 
     def _apply(self, context: Any, revision: Any, op: Any) -> list[Any]:
         """The function registered for the most specific class of ``op`` (none: unchanged)."""
-        registered = dict(self._functions)
-        function = next((registered[c] for c in type(op).__mro__ if c in registered), None)
+        found = (self._functions[c] for c in type(op).__mro__ if c in self._functions)
+        function = next(found, None)
         if function is None:
             return [op]
         result = function(context, revision, op)
