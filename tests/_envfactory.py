@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from amigrate._util import mask_url_password
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from amigrate.config import Config
@@ -97,6 +98,24 @@ class Backend:
             yield engine
         finally:
             await engine.dispose()
+
+
+@contextlib.contextmanager
+def sync_connection(url: str, *, begin: bool = False) -> Iterator[Connection]:
+    """A plain SQLAlchemy connection to ``url`` for setting up and checking by hand.
+
+    ``begin``: inside a transaction that commits when the block ends. The engine (no pool)
+    is disposed of afterwards.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() if begin else engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def _revs_repr(value: Revs) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 
 from amigrate import command
 
@@ -34,12 +34,8 @@ def write_project(env: MigrationEnv, first: Backend, second: Backend) -> None:
 
 
 def tables(backend: Backend) -> set[str]:
-    engine = sa.create_engine(backend.sync_url)
-    try:
-        with engine.connect() as conn:
-            return set(sa.inspect(conn).get_table_names())
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url) as conn:
+        return set(sa.inspect(conn).get_table_names())
 
 
 def test_each_database_gets_its_own_operations(

@@ -9,16 +9,14 @@ order) brings back the "before" schema, which compares clean too.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend
+from _envfactory import Backend, sync_connection
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.pool import NullPool
 
 from amigrate.autogenerate.api import AutogenContext, AutogenOptions
 from amigrate.autogenerate.compare.checks import check_text, compare_checks
@@ -46,16 +44,6 @@ from amigrate.operations.ops import (
 Models = Callable[[sa.MetaData], None]
 
 # -- harness ------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def connect(backend: Backend) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            yield connection
-    finally:
-        engine.dispose()
 
 
 def reflect_table(connection: sa.Connection, name: str, schema: str | None) -> ReflectedTable:
@@ -143,7 +131,7 @@ def migrate(
     old, new = sa.MetaData(), sa.MetaData()
     before(old)
     after(new)
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         ops = compare(connection, new, **options)
         apply(connection, ops)
@@ -235,7 +223,7 @@ def rich(metadata: sa.MetaData) -> None:
 def test_no_false_diffs_right_after_create_all(backend: Backend) -> None:
     metadata = sa.MetaData()
     rich(metadata)
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         metadata.create_all(connection)
         assert compare(connection, metadata) == []
 
@@ -249,7 +237,7 @@ def test_no_false_diffs_with_a_naming_convention(backend: Backend) -> None:
         }
     )
     rich(metadata)
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         metadata.create_all(connection)
         assert compare(connection, metadata) == []
 
@@ -271,7 +259,7 @@ def test_long_convention_names_match_the_shortened_database_names(backend: Backe
         sa.UniqueConstraint("email"),
         columns=(sa.Column("score", sa.Integer, sa.CheckConstraint("score > 0", name="pos")),),
     )
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         metadata.create_all(connection)
         assert compare(connection, metadata) == []
 
@@ -306,7 +294,7 @@ def test_no_false_diffs_across_schemas_and_postgresql_options(backend: Backend) 
         sa.UniqueConstraint("name", "team_id", name="uq_member_name_team"),
         schema="shop",
     )
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         connection.exec_driver_sql("CREATE SCHEMA shop")
         metadata.create_all(connection)
         assert compare(connection, metadata) == []
@@ -422,7 +410,7 @@ def test_what_an_added_column_carries_is_not_created_twice(backend: Backend) -> 
         ),
     )
     added = [AddColumnOp("person", table.c.nick), AddColumnOp("person", table.c.team_id)]
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         metadata.create_all(connection)
         ops = compare(connection, new, earlier=lambda t: added if t.name == "person" else [])
     assert summary(ops) == [("CreateIndexOp", "ix_nick_age", ("nick", "age"))]
@@ -443,7 +431,7 @@ def test_an_added_bare_column_gets_its_index_unique_and_foreign_key(backend: Bac
     )
     bare = [sa.Column(c.name, c.type) for c in (table.c.nick, table.c.team_id)]
     added: list[MigrateOperation] = [AddColumnOp("person", c) for c in bare]
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         ops = compare(connection, new, earlier=lambda t: added if t.name == "person" else [])
         assert sorted(summary(ops)) == [
@@ -473,7 +461,7 @@ def test_what_covers_a_dropped_column_is_dropped_just_before_it(backend: Backend
         sa.Column("name", sa.String(50)),
         sa.Column("email", sa.String(100)),
     )
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         drop = DropColumnOp("person", "age", column=sa.Column("age", sa.Integer))
         ctx_ops = full_ops(connection, new, {"person": [drop]})
@@ -664,7 +652,7 @@ def test_checks_are_compared_only_when_asked(backend: Backend) -> None:
     people(metadata)
     new = sa.MetaData()
     people(new, sa.CheckConstraint("age >= 0", name="ck_age"))
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         metadata.create_all(connection)
         assert compare(connection, new, compare_check_constraints=False) == []
         assert len(compare(connection, new)) == 1
@@ -702,7 +690,7 @@ def test_include_object_and_include_name_are_honoured(backend: Backend) -> None:
     old, new = sa.MetaData(), sa.MetaData()
     before(old)
     after(new)
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         ops = compare(connection, new, include_object=include_object, include_name=include_name)
     assert summary(ops) == [("CreateIndexOp", "ix_new", ("email",))]
@@ -728,7 +716,7 @@ def test_reflected_objects_reach_include_object_as_sqlalchemy_objects(backend: B
         objects[type_] = obj
         return False
 
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         assert compare(connection, new, include_object=include_object) == []
     assert sorted(objects) == [

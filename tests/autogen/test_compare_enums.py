@@ -6,16 +6,13 @@ ops, runs them (as the rendered ``op.execute`` statements would) and compares ag
 
 from __future__ import annotations
 
-import contextlib
 import enum
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend
+from _envfactory import Backend, sync_connection
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.pool import NullPool
 
 from amigrate.autogenerate.api import AutogenContext, AutogenOptions
 from amigrate.autogenerate.compare.enums import compare_enums
@@ -26,16 +23,6 @@ from amigrate.operations.ops import MigrateOperation
 postgresql_only = pytest.mark.parametrize(
     "backend", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
 )
-
-
-@contextlib.contextmanager
-def connect(backend: Backend) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            yield connection
-    finally:
-        engine.dispose()
 
 
 def compare(
@@ -105,7 +92,7 @@ def test_no_false_diffs_right_after_create_all(backend: Backend) -> None:
         sa.Column("tags", postgresql.ARRAY(sa.Enum("new", "old", name="tag"))),
         sa.Column("plain", sa.Enum("a", "b", native_enum=False)),
     )
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         metadata.create_all(connection)
         assert compare(connection, metadata) == ([], [])
 
@@ -115,7 +102,7 @@ def test_a_new_type_is_created_before_the_tables(backend: Backend) -> None:
     metadata = sa.MetaData()
     table(metadata, "shirt", sa.Column("tags", postgresql.ARRAY(sa.Enum("x", "y", name="tag"))))
     table(metadata, "hat", sa.Column("size", sa.Enum("s", "m", name="size")))
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         before, after = compare(connection, metadata)
         assert sorted((type(op), op.name, op.values) for op in before) == [  # type: ignore[attr-defined]
             (CreateEnumTypeOp, "size", ("s", "m")),
@@ -134,7 +121,7 @@ def test_new_values_are_added_where_the_model_puts_them(backend: Backend) -> Non
     old, new = sa.MetaData(), sa.MetaData()
     table(old, "shirt", sa.Column("size", sa.Enum("m", "l", name="size")))
     table(new, "shirt", sa.Column("size", sa.Enum("xs", "s", "m", "xl", "l", "xxl", name="size")))
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         before, after = compare(connection, new)
         assert [(op.value, op.before, op.after) for op in before] == [  # type: ignore[attr-defined]
@@ -161,7 +148,7 @@ def test_removed_or_reordered_values_are_left_to_the_reviewer(
     old, new = sa.MetaData(), sa.MetaData()
     table(old, "shirt", sa.Column("size", sa.Enum("m", "l", name="size")))
     table(new, "shirt", sa.Column("size", sa.Enum(*values, name="size")))
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         before, after = compare(connection, new)
     (note,) = before
@@ -176,7 +163,7 @@ def test_a_type_no_column_uses_any_more_is_dropped_after_the_tables(backend: Bac
     table(old, "shirt", sa.Column("size", sa.Enum("s", "m", name="size")))
     table(old, "hat", sa.Column("brim", sa.Enum("wide", "narrow", name="brim")))
     table(new, "shirt", sa.Column("size", sa.String(5)))  # column retyped, table "hat" dropped
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         before, after = compare(connection, new)
         assert before == []
@@ -203,7 +190,7 @@ def test_a_type_still_used_by_a_table_left_alone_is_kept(backend: Backend) -> No
     def include_object(obj: Any, name: str, type_: str, reflected: bool, compare_to: Any) -> bool:
         return not (type_ == "table" and name == "legacy")
 
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         old.create_all(connection)
         connection.exec_driver_sql("CREATE VIEW sizes AS SELECT size FROM shirt")
         assert compare(connection, new, include_object=include_object) == ([], [])
@@ -221,7 +208,7 @@ def test_types_of_another_schema(backend: Backend) -> None:
         sa.Column("size", sa.Enum("s", "m", name="size", schema="shop")),
         schema="shop",
     )
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         connection.exec_driver_sql("CREATE SCHEMA shop")
         assert compare(connection, metadata) == ([], [])
         before, _ = compare(connection, metadata, "shop")
@@ -235,7 +222,7 @@ def test_types_of_another_schema(backend: Backend) -> None:
 def test_a_table_in_another_schema_uses_a_type_of_the_default_schema(backend: Backend) -> None:
     metadata = sa.MetaData()
     table(metadata, "shirt", sa.Column("size", sa.Enum("s", "m", name="size")), schema="shop")
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         connection.exec_driver_sql("CREATE SCHEMA shop")
         before, _ = compare(connection, metadata)
         assert [(op.name, op.schema) for op in before] == [("size", None)]  # type: ignore[attr-defined]

@@ -7,16 +7,14 @@ revision, and that each op reverses into what the database had.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend
+from _envfactory import Backend, sync_connection
 from _pgserver import PostgresServer
 from conftest import fresh_postgres_database
-from sqlalchemy.pool import NullPool
 
 from amigrate.autogenerate.api import AutogenContext, AutogenOptions
 from amigrate.autogenerate.compare import compare_schema
@@ -39,26 +37,19 @@ from amigrate.operations.ops import (
 )
 
 
-@contextlib.contextmanager
-def connected(url: str) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
 def conn(backend: Backend) -> Iterator[sa.Connection]:
-    with connected(backend.sync_url) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         yield connection
 
 
 @pytest.fixture
 def pg(postgres_server: PostgresServer) -> Iterator[sa.Connection]:
     """A connection to a fresh PostgreSQL database, for what only PostgreSQL has."""
-    with fresh_postgres_database(postgres_server) as fresh, connected(fresh.sync_url) as c:
+    with (
+        fresh_postgres_database(postgres_server) as fresh,
+        sync_connection(fresh.sync_url, begin=True) as c,
+    ):
         yield c
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from _autogen_project import autogen_project, write_models
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 
 from amigrate import command
 
@@ -50,26 +50,18 @@ def read(path: str | None) -> str:
 
 def inspect(backend: Backend) -> dict[str, set[str]]:
     """Table → column names, as the database has them."""
-    engine = sa.create_engine(backend.sync_url)
-    try:
-        with engine.connect() as conn:
-            inspector = sa.inspect(conn)
-            return {
-                t: {c["name"] for c in inspector.get_columns(t)}
-                for t in inspector.get_table_names()
-                if t != "alembic_version"
-            }
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url) as conn:
+        inspector = sa.inspect(conn)
+        return {
+            t: {c["name"] for c in inspector.get_columns(t)}
+            for t in inspector.get_table_names()
+            if t != "alembic_version"
+        }
 
 
 def enum_types(backend: Backend) -> set[str]:
-    engine = sa.create_engine(backend.sync_url)
-    try:
-        with engine.connect() as conn:
-            return set(conn.scalars(sa.text("SELECT typname FROM pg_type WHERE typtype = 'e'")))
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url) as conn:
+        return set(conn.scalars(sa.text("SELECT typname FROM pg_type WHERE typtype = 'e'")))
 
 
 async def _round_trip(env: MigrationEnv, backend: Backend, expected: dict[str, set[str]]) -> str:
@@ -206,28 +198,20 @@ account = sa.Table(
 
 
 def udt_and_values(backend: Backend) -> tuple[str, list[str]]:
-    engine = sa.create_engine(backend.sync_url)
-    try:
-        with engine.connect() as conn:
-            udt = conn.scalar(
-                sa.text(
-                    "SELECT udt_name FROM information_schema.columns "
-                    "WHERE table_name = 'account' AND column_name = 'kind'"
-                )
+    with sync_connection(backend.sync_url) as conn:
+        udt = conn.scalar(
+            sa.text(
+                "SELECT udt_name FROM information_schema.columns "
+                "WHERE table_name = 'account' AND column_name = 'kind'"
             )
-            values = list(conn.scalars(sa.text("SELECT kind::text FROM account ORDER BY id")))
-            return str(udt), values
-    finally:
-        engine.dispose()
+        )
+        values = list(conn.scalars(sa.text("SELECT kind::text FROM account ORDER BY id")))
+        return str(udt), values
 
 
 def insert_accounts(backend: Backend) -> None:
-    engine = sa.create_engine(backend.sync_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO account (id, kind) VALUES (1, 'admin'), (2, 'user')"))
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url, begin=True) as conn:
+        conn.execute(sa.text("INSERT INTO account (id, kind) VALUES (1, 'admin'), (2, 'user')"))
 
 
 @postgresql_only
@@ -406,12 +390,8 @@ async def test_a_foreign_key_lost_with_its_column_comes_back_with_it(
     await command.upgrade(env.config, "head")
     assert await command.check(env.config) == []
     await command.downgrade(env.config, "-1")
-    engine = sa.create_engine(backend.sync_url)
-    try:
-        with engine.connect() as conn:
-            found = sa.inspect(conn).get_foreign_keys("member")
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url) as conn:
+        found = sa.inspect(conn).get_foreign_keys("member")
     assert [(fk["constrained_columns"], fk["referred_table"]) for fk in found] == [
         (["org_id"], "org")
     ]

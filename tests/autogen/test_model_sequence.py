@@ -23,7 +23,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 from _schema_oracle import describe, differences
 from _sequence_models import ENV_PY, Version, versions
 
@@ -34,15 +34,9 @@ NOTHING = Version("no tables", {}, number=0)
 
 
 def _schema(url: str) -> dict[str, Any]:
-    import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
 
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return describe(connection)
-    finally:
-        engine.dispose()
+    with sync_connection(url) as connection:
+        return describe(connection)
 
 
 def _created_all(version: Version, scratch: Backend) -> dict[str, Any]:

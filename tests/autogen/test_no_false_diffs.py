@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend
+from _envfactory import Backend, sync_connection
 from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.pool import NullPool
 
 from amigrate.autogenerate.api import AutogenContext, AutogenOptions
 from amigrate.autogenerate.compare import compare_schema
@@ -192,21 +191,17 @@ def _extras(metadata: sa.MetaData, n: int) -> list[Any]:
 
 
 def test_every_standard_type_reads_back_unchanged(backend: Backend) -> None:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            build_models(backend.name).create_all(conn)
-            started = time.perf_counter()
-            ctx = AutogenContext(
-                dialect=conn.dialect,
-                metadata=[build_models(backend.name)],
-                connection=conn,
-                opts=AutogenOptions(compare_server_default=True),
-            )
-            upgrade = compare_schema(ctx, reflect(ctx))
-            elapsed = time.perf_counter() - started
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url, begin=True) as conn:
+        build_models(backend.name).create_all(conn)
+        started = time.perf_counter()
+        ctx = AutogenContext(
+            dialect=conn.dialect,
+            metadata=[build_models(backend.name)],
+            connection=conn,
+            opts=AutogenOptions(compare_server_default=True),
+        )
+        upgrade = compare_schema(ctx, reflect(ctx))
+        elapsed = time.perf_counter() - started
 
     assert upgrade.ops == [], _describe(upgrade.ops)
     assert elapsed < 10

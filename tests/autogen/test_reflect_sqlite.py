@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from _envfactory import sync_connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -68,16 +69,6 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def connected(url: str) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
 def context(connection: sa.Connection) -> AutogenContext:
     return AutogenContext(dialect=connection.dialect, metadata=[models()], connection=connection)
 
@@ -117,7 +108,7 @@ def statements(target: Any) -> Iterator[list[str]]:
 
 
 def test_a_file_database_reads_the_same_over_its_own_connection(database: Path) -> None:
-    with connected(f"sqlite:///{database}") as connection:
+    with sync_connection(f"sqlite:///{database}") as connection:
         ctx = context(connection)
         direct = _reflect(ctx, connection)
         with reading_connection(connection) as reader:
@@ -131,7 +122,7 @@ def test_a_file_database_reads_the_same_over_its_own_connection(database: Path) 
 
 
 async def test_an_async_connection_reads_the_same(database: Path) -> None:
-    with connected(f"sqlite:///{database}") as connection:
+    with sync_connection(f"sqlite:///{database}") as connection:
         direct = comparable(_reflect(context(connection), connection))
     engine = create_async_engine(f"sqlite+aiosqlite:///{database}", poolclass=NullPool)
     try:
@@ -145,12 +136,12 @@ async def test_an_async_connection_reads_the_same(database: Path) -> None:
 def test_memory_and_attached_databases_are_read_over_the_given_connection(
     database: Path,
 ) -> None:
-    with connected("sqlite://") as connection:
+    with sync_connection("sqlite://") as connection:
         models().create_all(connection)
         with reading_connection(connection) as reader:
             assert reader is None
         assert set(reflect(context(connection)).tables) == {(None, "parent"), (None, "child")}
-    with connected(f"sqlite:///{database}") as connection:
+    with sync_connection(f"sqlite:///{database}") as connection:
         connection.exec_driver_sql("ATTACH DATABASE ':memory:' AS other")
         with reading_connection(connection) as reader:
             assert reader is None
@@ -159,7 +150,7 @@ def test_memory_and_attached_databases_are_read_over_the_given_connection(
 def test_a_schema_changed_in_an_open_transaction_is_read_over_the_given_connection(
     database: Path,
 ) -> None:
-    with connected(f"sqlite:///{database}") as connection:
+    with sync_connection(f"sqlite:///{database}") as connection:
         connection.connection.dbapi_connection.isolation_level = None  # type: ignore[union-attr]
         connection.exec_driver_sql("BEGIN")
         connection.exec_driver_sql("CREATE TABLE fresh (x INTEGER)")
@@ -180,7 +171,7 @@ def test_what_the_plain_connection_cannot_read_is_read_over_the_given_one(
         return _reflect(ctx, connection)
 
     monkeypatch.setattr(module, "_reflect", no_module)
-    with connected(f"sqlite:///{database}") as connection:
+    with sync_connection(f"sqlite:///{database}") as connection:
         assert set(reflect(context(connection)).tables) == {
             (None, t) for t in ("parent", "child", "legacy", "bare")
         }

@@ -7,7 +7,6 @@ database, looks at what the database holds, then downgrades.
 
 from __future__ import annotations
 
-import contextlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +14,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 from _pgserver import PostgresServer
 from conftest import fresh_postgres_database
-from sqlalchemy.pool import NullPool
 
 from amigrate import command
 from amigrate.autogenerate.api import AutogenContext, AutogenOptions
@@ -44,16 +42,6 @@ def write_revision(env: MigrationEnv, dialect: str, upgrade: ops.UpgradeOps) -> 
     return up
 
 
-@contextlib.contextmanager
-def connected(backend: Backend) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
 def nasty_tables() -> ops.UpgradeOps:
     other = ops.CreateTableOp(OTHER, (sa.Column("id", sa.Integer, primary_key=True),))
     table = ops.CreateTableOp(
@@ -77,7 +65,7 @@ async def test_create_table_with_nasty_names_and_values(
     write_revision(env, backend.name, nasty_tables())
     await command.upgrade(env.config, "head")
     assert await env.tables() == {"alembic_version", TABLE, OTHER}
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         inspector = sa.inspect(connection)
         columns = {c["name"]: c for c in inspector.get_columns(TABLE)}
         assert list(columns) == ["id", COLUMN, "other_id"]
@@ -120,7 +108,7 @@ def table_changes() -> ops.UpgradeOps:
 
 
 async def test_changes_to_a_table_with_nasty_names(env: MigrationEnv, backend: Backend) -> None:
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         connection.execute(
             sa.schema.CreateTable(
                 sa.Table(
@@ -136,7 +124,7 @@ async def test_changes_to_a_table_with_nasty_names(env: MigrationEnv, backend: B
         )
     write_revision(env, backend.name, table_changes())
     await command.upgrade(env.config, "head")
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         inspector = sa.inspect(connection)
         columns = {c["name"]: c for c in inspector.get_columns(TABLE)}
         assert list(columns) == ["id", "renamed: 'x'", COLUMN, "note"]
@@ -149,7 +137,7 @@ async def test_changes_to_a_table_with_nasty_names(env: MigrationEnv, backend: B
         with pytest.raises(sa.exc.IntegrityError):
             connection.execute(sa.update(table).values(note="a:b 50%"))
     await command.downgrade(env.config, "base")
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url, begin=True) as connection:
         columns = [c["name"] for c in sa.inspect(connection).get_columns(TABLE)]
         assert columns == ["id", "name"]
 
@@ -193,13 +181,13 @@ async def test_enum_types_and_add_value(pg_env: MigrationEnv) -> None:
     code = write_revision(pg_env, "postgresql", enum_ops())
     assert "autocommit_block" in code
     await command.upgrade(pg_env.config, "head")
-    with connected(pg_env.backend) as connection:
+    with sync_connection(pg_env.backend.sync_url, begin=True) as connection:
         assert enum_values(connection) == ["happy", ENUM_VALUE, "o'k"]
         person = sa.table("person", sa.column("id"), sa.column("mood"))
         connection.execute(person.insert().values(id=1, mood=ENUM_VALUE))
         assert connection.execute(sa.select(person.c.mood)).scalar_one() == ENUM_VALUE
     await command.downgrade(pg_env.config, "base")
-    with connected(pg_env.backend) as connection:
+    with sync_connection(pg_env.backend.sync_url, begin=True) as connection:
         assert (
             connection.exec_driver_sql(
                 "SELECT count(*) FROM pg_type WHERE typname = 'mood: ''x'''"

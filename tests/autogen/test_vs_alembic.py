@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _envfactory import Backend
+from _envfactory import Backend, sync_connection
 
 Key = tuple[str, str, str | None]
 
@@ -142,25 +142,19 @@ def _keys(diffs: list[Any]) -> set[Key]:
 
 
 def alembic_diffs(sync_url: str, target: Any) -> set[Key]:
-    import sqlalchemy as sa
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from sqlalchemy.pool import NullPool
 
-    engine = sa.create_engine(sync_url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "compare_type": True,
-                    "compare_server_default": True,
-                    "target_metadata": target,
-                },
-            )
-            return _keys(compare_metadata(context, target))
-    finally:
-        engine.dispose()
+    with sync_connection(sync_url) as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "target_metadata": target,
+            },
+        )
+        return _keys(compare_metadata(context, target))
 
 
 async def amigrate_diffs(async_url: str, target: Any) -> set[Key]:
@@ -180,15 +174,9 @@ async def amigrate_diffs(async_url: str, target: Any) -> set[Key]:
 
 
 def _create(sync_url: str, metadata: Any) -> None:
-    import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
 
-    engine = sa.create_engine(sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            metadata.create_all(connection)
-    finally:
-        engine.dispose()
+    with sync_connection(sync_url, begin=True) as connection:
+        metadata.create_all(connection)
 
 
 async def _compare_both(backend: Backend, before: dict[str, Any], after: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 import anyio
 import pytest
 from _alembic_project import AlembicProject
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 
 from amigrate import command
 
@@ -43,15 +43,10 @@ from amigrate import command
 def reflect(sync_url: str) -> dict[str, Any]:
     """Tables → columns (name, type class, nullable), primary key, indexes, unique constraints."""
     import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
 
-    engine = sa.create_engine(sync_url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            inspector = sa.inspect(conn)
-            return {table: _describe(inspector, table) for table in inspector.get_table_names()}
-    finally:
-        engine.dispose()
+    with sync_connection(sync_url) as conn:
+        inspector = sa.inspect(conn)
+        return {table: _describe(inspector, table) for table in inspector.get_table_names()}
 
 
 def _describe(inspector: Any, table: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 from _pgserver import PostgresServer
 from conftest import fresh_postgres_database
 
@@ -64,19 +64,9 @@ def chain(env: MigrationEnv, pause: float = 0.0) -> list[str]:
     return revs
 
 
-@contextlib.contextmanager
-def connect(backend: Backend) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(backend.sync_url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
 def ran(backend: Backend) -> list[str]:
     """The side table's rows, in the order they were inserted ([] if it does not exist)."""
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         if not sa.inspect(connection).has_table("ran"):
             return []
         return [row[0] for row in connection.exec_driver_sql("SELECT rev FROM ran")]
@@ -89,14 +79,14 @@ def wipe(backend: Backend) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         return
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE")
         connection.exec_driver_sql("CREATE SCHEMA public")
         connection.commit()
 
 
 def version_rows(backend: Backend) -> list[str]:
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         if not sa.inspect(connection).has_table("alembic_version"):
             return []
         rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
@@ -106,7 +96,7 @@ def version_rows(backend: Backend) -> list[str]:
 def assert_applied_once(backend: Backend, revs: list[str]) -> None:
     assert sorted(ran(backend)) == revs  # each revision exactly once
     assert version_rows(backend) == [revs[-1]]
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         tables = set(sa.inspect(connection).get_table_names())
     assert tables == {"alembic_version", "ran", *(f"t{n:02d}" for n in range(REVISIONS))}
 
@@ -159,7 +149,7 @@ def test_sigkill_leaves_a_revision_boundary_and_frees_the_lock(
     for _ in range(10):
         wipe(backend)
         victim = start(env, "upgrade", "head")
-        with connect(backend) as monitor:
+        with sync_connection(backend.sync_url) as monitor:
             wait_until_locked(monitor, victim)
             time.sleep(chance.uniform(0, 0.2))
             victim.send_signal(signal.SIGKILL)
@@ -207,7 +197,7 @@ def wait_until_unlocked(monitor: sa.Connection) -> bool:
 @contextlib.contextmanager
 def held_lock(backend: Backend) -> Iterator[None]:
     """Another session holds the migration lock (PostgreSQL) or the write lock (SQLite)."""
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         if backend.name == "sqlite":
             connection.exec_driver_sql("SELECT 1")  # connect
             raw = connection.connection.dbapi_connection
@@ -360,7 +350,7 @@ async def test_concurrent_downgrades_and_stamps(env: MigrationEnv, backend: Back
                     tasks.start_soon(*call)  # type: ignore[arg-type]
 
     await all_at_once(*[(command.downgrade, env.config, "base")] * 6)  # each drop runs once
-    with connect(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         assert set(sa.inspect(connection).get_table_names()) == {"alembic_version"}
     assert version_rows(backend) == []
     await all_at_once(*[(command.stamp, env.config, revs[-1])] * 6)  # one row, not six

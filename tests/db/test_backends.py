@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 from conftest import fresh_postgres_database
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -40,22 +40,14 @@ async def test_each_test_gets_an_empty_database(backend: Backend, turn: str) -> 
 
 
 def test_sync_url_works(backend: Backend) -> None:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE gadget (id INTEGER PRIMARY KEY)"))
-            assert conn.execute(sa.text("SELECT count(*) FROM gadget")).scalar_one() == 0
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url, begin=True) as conn:
+        conn.execute(sa.text("CREATE TABLE gadget (id INTEGER PRIMARY KEY)"))
+        assert conn.execute(sa.text("SELECT count(*) FROM gadget")).scalar_one() == 0
 
 
 async def test_sync_and_async_urls_reach_the_same_database(backend: Backend) -> None:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE gadget (id INTEGER PRIMARY KEY)"))
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url, begin=True) as conn:
+        conn.execute(sa.text("CREATE TABLE gadget (id INTEGER PRIMARY KEY)"))
 
     assert await backend.tables() == {"gadget"}
 

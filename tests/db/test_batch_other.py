@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend, MigrationEnv
-from sqlalchemy.pool import NullPool
+from _envfactory import Backend, MigrationEnv, sync_connection
 
 from amigrate import command
 from amigrate.errors import MigrationFailedError, UnsupportedOperationError
@@ -29,26 +28,21 @@ op.execute("INSERT INTO account (id, name, legacy) VALUES (1, 'ann', 'x'), (2, '
 
 
 def inspect(backend: Backend, table: str) -> dict[str, object]:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            inspector = sa.inspect(connection)
-            return {
-                "columns": [
-                    (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
-                ],
-                "indexes": sorted(
-                    (ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
-                    for ix in inspector.get_indexes(table)
-                ),
-                "rows": [
-                    tuple(r)
-                    for r in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1")
-                ],
-                "tables": sorted(inspector.get_table_names()),
-            }
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url) as connection:
+        inspector = sa.inspect(connection)
+        return {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
+            "indexes": sorted(
+                (ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+                for ix in inspector.get_indexes(table)
+            ),
+            "rows": [
+                tuple(r) for r in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1")
+            ],
+            "tables": sorted(inspector.get_table_names()),
+        }
 
 
 @POSTGRESQL
@@ -155,17 +149,11 @@ async def test_constraints_and_comments_replay_as_alters(env: MigrationEnv, back
         """,
     )
     await command.upgrade(env.config, "head")
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            inspector = sa.inspect(connection)
-            fks = inspector.get_foreign_keys("account")
-            assert [(fk["name"], fk["referred_table"]) for fk in fks] == [
-                ("fk_account_team", "team")
-            ]
-            assert inspector.get_unique_constraints("account") == []
-            checks = inspector.get_check_constraints("account")
-            assert [c["name"] for c in checks] == ["ck_account_name"]
-            assert inspector.get_table_comment("account")["text"] == "people"
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url) as connection:
+        inspector = sa.inspect(connection)
+        fks = inspector.get_foreign_keys("account")
+        assert [(fk["name"], fk["referred_table"]) for fk in fks] == [("fk_account_team", "team")]
+        assert inspector.get_unique_constraints("account") == []
+        checks = inspector.get_check_constraints("account")
+        assert [c["name"] for c in checks] == ["ck_account_name"]
+        assert inspector.get_table_comment("account")["text"] == "people"

@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend, MigrationEnv
+from _envfactory import Backend, MigrationEnv, sync_connection
 from alembic.migration import MigrationContext
 from alembic.operations import Operations as AlembicOperations
-from sqlalchemy.pool import NullPool
 
 from amigrate import command
 from amigrate.ddl import impl_for
@@ -69,23 +68,13 @@ with op.batch_alter_table("item") as batch_op:
 """
 
 
-@contextlib.contextmanager
-def connected(backend: Backend) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
 def rows(connection: sa.Connection, sql: str) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in connection.exec_driver_sql(sql)]
 
 
 def snapshot(backend: Backend) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The schema as SQLite stores it, and every row of ``item``."""
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         schema = rows(connection, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
         data = rows(connection, "SELECT * FROM item ORDER BY id")
     return schema, data
@@ -97,7 +86,7 @@ async def test_batch_keeps_rows_keys_checks_and_indexes(env: MigrationEnv, backe
     env.add_revision("b2", "a1", upgrade=BATCH)
     await command.upgrade(env.config, "head")
     assert await env.version_rows() == ["b2"]
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         inspector = sa.inspect(connection)
         names = [c["name"] for c in inspector.get_columns("item")]
         assert names == [
@@ -203,7 +192,7 @@ async def test_a_view_on_the_table_is_named_before_anything_changes(
         await command.upgrade(env.config, "head")
     assert isinstance(caught.value.__cause__, UnsupportedOperationError)
     assert await env.version_rows() == ["a1"]
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         assert [c["name"] for c in sa.inspect(connection).get_columns("t")] == ["id", "x"]
 
 
@@ -215,7 +204,7 @@ def operations(
     backend: Backend, *, foreign_keys: bool = False
 ) -> Iterator[tuple[Operations, sa.Connection]]:
     """Operations on a connection whose transactions the test controls (explicit BEGIN)."""
-    with connected(backend) as connection:
+    with sync_connection(backend.sync_url) as connection:
         connection.connection.dbapi_connection.isolation_level = None  # type: ignore[union-attr]
         if foreign_keys:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _envfactory import Backend
+from _envfactory import Backend, sync_connection
 from _pgserver import PostgresServer
 from conftest import fresh_postgres_database
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -41,12 +41,8 @@ def operations_on(connection: sa.Connection) -> Operations:
 
 @contextlib.contextmanager
 def connected(backend: Backend) -> Iterator[tuple[Operations, sa.Connection]]:
-    engine = sa.create_engine(backend.sync_url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            yield operations_on(connection), connection
-    finally:
-        engine.dispose()
+    with sync_connection(backend.sync_url, begin=True) as connection:
+        yield operations_on(connection), connection
 
 
 def schema(connection: sa.Connection) -> dict[str, dict[str, Any]]:
