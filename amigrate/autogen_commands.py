@@ -121,27 +121,18 @@ def _write_one(
     imports: str,
 ) -> RevisionInfo:
     graph = ScriptDirectory.from_config(config).revisions  # earlier directives are in it
-    parents = create.parents_for(graph, directive.head or "head", splice=bool(directive.splice))
-    labels = create.new_branch_labels(graph, directive.branch_label)
-    dependencies = tuple(
-        create.dependency_name(graph, dep) for dep in create.names(directive.depends_on)
-    )
-    directory = create.version_directory(script, parents, directive.version_path, config)
-    rev_id = directive.rev_id
-    if rev_id is not None:
-        create.checked_rev_id(graph, rev_id)
-    variables = {**bodies, "imports": imports}
-    return create.write_revision(
+    return create.new_revision(
         config,
         script,
         graph,
-        directory,
-        parents,
         directive.message,
-        labels,
-        dependencies,
-        rev_id,
-        variables=variables,
+        head=directive.head or "head",
+        splice=bool(directive.splice),
+        branch_label=directive.branch_label,
+        depends_on=directive.depends_on,
+        rev_id=directive.rev_id,
+        version_path=directive.version_path,
+        variables={**bodies, "imports": imports},
     )
 
 

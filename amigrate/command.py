@@ -191,13 +191,17 @@ async def revision(
             compare=autogenerate,
         )
     script = ScriptDirectory.from_config(config)
-    graph = script.revisions
-    parents = create.parents_for(graph, head, splice=splice)
-    labels = create.new_branch_labels(graph, branch_label)
-    dependencies = tuple(create.dependency_name(graph, dep) for dep in create.names(depends_on))
-    directory = create.version_directory(script, parents, version_path, config)
-    return create.write_revision(
-        config, script, graph, directory, parents, message, labels, dependencies, rev_id
+    return create.new_revision(
+        config,
+        script,
+        script.revisions,
+        message,
+        head=head,
+        splice=splice,
+        branch_label=branch_label,
+        depends_on=depends_on,
+        rev_id=rev_id,
+        version_path=version_path,
     )
 
 

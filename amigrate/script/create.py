@@ -23,6 +23,40 @@ _REV_ID = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
 _LABEL = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.\-]*$")
 
 
+def new_revision(
+    config: Config,
+    script: ScriptDirectory,
+    graph: RevisionMap,
+    message: str | None,
+    *,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | Sequence[str] | None = None,
+    depends_on: str | Sequence[str] | None = None,
+    rev_id: str | None = None,
+    version_path: str | Path | None = None,
+    variables: dict[str, Any] | None = None,
+) -> RevisionInfo:
+    """The new revision ``revision`` writes: on ``head``, with its labels and dependencies,
+    in the version location its parent (or ``version_path``) decides."""
+    parents = parents_for(graph, head, splice=splice)
+    labels = new_branch_labels(graph, branch_label)
+    dependencies = tuple(dependency_name(graph, dep) for dep in names(depends_on))
+    directory = version_directory(script, parents, version_path, config)
+    return write_revision(
+        config,
+        script,
+        graph,
+        directory,
+        parents,
+        message,
+        labels,
+        dependencies,
+        rev_id,
+        variables=variables,
+    )
+
+
 def write_revision(
     config: Config,
     script: ScriptDirectory,
