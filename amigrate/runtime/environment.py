@@ -187,10 +187,12 @@ class EnvironmentContext:
     def load_script(self, path: str) -> ModuleType:
         from pathlib import Path
 
+        from amigrate import _gc
         from amigrate.script.loader import load_module
 
         module = self._modules.get(path)
         if module is None:
+            _gc.resume()  # user code runs from here on: it may make cyclic garbage
             module = self._modules[path] = load_module(Path(path))
         return module
 

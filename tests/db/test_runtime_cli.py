@@ -111,3 +111,19 @@ def test_history_ranges_relative_to_current(env: MigrationEnv, backend: Backend)
     assert shown(":current") == ["c3", "b2", "a1"]
     assert shown("-1:current") == ["c3", "b2"]
     assert shown("current:+1") == ["d4", "c3"]
+
+
+async def test_revisions_run_with_the_garbage_collector_on(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    # the program starts with the collector off; a data migration must still get it
+    env.add_revision(
+        "a1",
+        upgrade="""
+        import gc
+
+        op.create_table(f"gc_enabled_{int(gc.isenabled())}", sa.Column("id", sa.Integer))
+        """,
+    )
+    env.run("upgrade", "head", check=True)
+    assert "gc_enabled_1" in await env.tables()
