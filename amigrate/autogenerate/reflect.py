@@ -116,7 +116,12 @@ def _reflect(context: AutogenContext, connection: Connection) -> SchemaReflectio
         # (nothing creates it) and it were not reflected (nothing compares it)
         reflection.table_names[schema] = names | refused
         if wanted:
-            _reflect_tables(context, connection, inspector, schema, wanted, reflection)
+            modelled = {name for model_schema, name in models if model_schema == schema}
+            # every table wanted (the usual case): the queries need no list of 200 names
+            everything = len(wanted) == len(names)
+            _reflect_tables(
+                context, connection, inspector, schema, wanted, modelled, everything, reflection
+            )
         if hasattr(inspector, "get_enums"):
             reflection.enums[schema] = list(inspector.get_enums(schema=schema))
     return reflection
@@ -181,17 +186,25 @@ def _reflect_tables(
     inspector: Inspector,
     schema: str | None,
     names: list[str],
+    modelled: set[str],
+    everything: bool,
     reflection: SchemaReflection,
 ) -> None:
     from sqlalchemy.exc import SAWarning
 
     tables = {name: ReflectedTable(name, schema) for name in names}
     for attribute, method in _KINDS.items():
+        filter_names: list[str] | None = None if everything else names
+        if attribute == "check_constraints" and not context.opts.compare_check_constraints:
+            # not compared: only a table to drop needs its checks (its drop's reverse)
+            filter_names = [name for name in names if name not in modelled]
+            if not filter_names:
+                continue
         try:
             with warnings.catch_warnings():
                 # SQLite: indexes on expressions are read by compare/indexes.py itself
                 warnings.filterwarnings("ignore", _SKIPPED_INDEX, category=SAWarning)
-                found = getattr(inspector, method)(schema=schema, filter_names=names)
+                found = getattr(inspector, method)(schema=schema, filter_names=filter_names)
         except NotImplementedError:
             continue
         for (_, name), value in found.items():

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine.reflection import ReflectionDefaults
 
 from amigrate.autogenerate.dialects import DialectRules
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 _DRIVERS = {"pysqlite", "aiosqlite"}  # drivers that open plain, unencrypted files
-_TABLE_PRAGMAS = ("table_info", "table_xinfo", "index_list", "foreign_key_list")
+_TABLE_PRAGMAS = ("index_list", "foreign_key_list")
 
 
 class SQLiteRules(DialectRules):
@@ -83,7 +84,11 @@ class ReaderDialect(SQLiteDialect_pysqlite):
             self._names.setdefault(type_, set()).add(name)
             if type_ in ("table", "view"):
                 self._sql[name] = sql
-        for pragma in _TABLE_PRAGMAS:
+        # the columns come from the PRAGMA the dialect reads them with (xinfo shows computed
+        # columns); the other PRAGMA of the two is read on demand, table by table
+        version = self.server_version_info or (0,)
+        columns = "table_xinfo" if version >= (3, 31) else "table_info"
+        for pragma in (columns, *_TABLE_PRAGMAS):
             self._rows[pragma] = _pragma_rows(connection, pragma, "table")
         self._rows["index_info"] = _pragma_rows(connection, "index_info", "index")
 
@@ -106,6 +111,20 @@ class ReaderDialect(SQLiteDialect_pysqlite):
             connection, table_name, schema=schema, **kw
         )
 
+    def get_unique_constraints(
+        self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
+    ) -> Any:
+        """The dialect's answer, without its slow parse of the table's SQL when the answer
+        is sure to be none: it only reports a constraint that has an automatic index."""
+        indexes = self.get_indexes(  # type: ignore[no-untyped-call]
+            connection, table_name, schema=schema, include_auto_indexes=True, **kw
+        )
+        if not any(index["name"].startswith("sqlite_autoindex") for index in indexes):
+            return ReflectionDefaults.unique_constraints()
+        return super().get_unique_constraints(  # type: ignore[no-untyped-call]
+            connection, table_name, schema=schema, **kw
+        )
+
 
 registry.register("sqlite.amigrate_reader", __name__, "ReaderDialect")
 
@@ -115,7 +134,9 @@ def _pragma_rows(
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Per table (or index) of the main schema: the rows ``PRAGMA <pragma>(name)`` gives."""
     found: dict[str, list[tuple[Any, ...]]] = {}
-    rows = connection.exec_driver_sql(
+    # thousands of rows: read straight from the driver (this is our own sqlite3 connection,
+    # in the read transaction `_open` began)
+    rows = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
         f"SELECT m.name, p.* FROM sqlite_master AS m JOIN pragma_{pragma}(m.name) AS p"
         f" WHERE m.type = '{type_}'"
     )
