@@ -120,20 +120,31 @@ def _write_one(
     bodies: dict[str, str],
     imports: str,
 ) -> RevisionInfo:
+    from amigrate.errors import ScriptError
+
     graph = ScriptDirectory.from_config(config).revisions  # earlier directives are in it
-    return create.new_revision(
-        config,
-        script,
-        graph,
-        directive.message,
-        head=directive.head or "head",
-        splice=bool(directive.splice),
-        branch_label=directive.branch_label,
-        depends_on=directive.depends_on,
-        rev_id=directive.rev_id,
-        version_path=directive.version_path,
-        variables={**bodies, "imports": imports},
-    )
+    indented = {name: _indented(body) for name, body in bodies.items()}
+    try:
+        return create.new_revision(
+            config,
+            script,
+            graph,
+            directive.message,
+            head=directive.head or "head",
+            splice=bool(directive.splice),
+            branch_label=directive.branch_label,
+            depends_on=directive.depends_on,
+            rev_id=directive.rev_id,
+            version_path=directive.version_path,
+            variables={**indented, "imports": imports},
+        )
+    except ScriptError:
+        # the file did not compile: blame the rendered code if it is at fault
+        from amigrate.autogenerate.render import check_compiles
+
+        for body in bodies.values():
+            check_compiles(body)
+        raise
 
 
 def _bodies(
@@ -142,9 +153,10 @@ def _bodies(
     from amigrate.autogenerate.render import render_python_code
 
     prefix = f"{database}_" if database else ""
+    # not compile-checked one by one: the whole file is, before it is written
     return {
-        f"{prefix}upgrades": _indented(render_python_code(directive.upgrade_ops, ctx)),
-        f"{prefix}downgrades": _indented(render_python_code(directive.downgrade_ops, ctx)),
+        f"{prefix}upgrades": render_python_code(directive.upgrade_ops, ctx, check=False),
+        f"{prefix}downgrades": render_python_code(directive.downgrade_ops, ctx, check=False),
     }
 
 

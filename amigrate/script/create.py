@@ -76,7 +76,7 @@ def write_revision(
     """
     from amigrate._util import new_rev_id
     from amigrate.script import write
-    from amigrate.script.headers import read_revision
+    from amigrate.script.headers import read_revision, read_written_revision
     from amigrate.script.hooks import check_hooks, run_hooks
 
     hooks = config.post_write_hooks
@@ -91,7 +91,9 @@ def write_revision(
     text = write.render_template(script.template, values)
     path = write.write_script(directory / name, text)
     run_hooks(hooks, path)
-    updated = RevisionMap([*graph.revisions.values(), read_revision(path)])
+    # a hook may have rewritten the file: then it is read again, whole
+    written = read_revision(path) if hooks else read_written_revision(path, text)
+    updated = RevisionMap([*graph.revisions.values(), written])
     return describe(updated, rev_id)
 
 

@@ -490,3 +490,22 @@ OPTIONS = {"process_revision_directives": numbered}
     assert revision_files(env) == ["0002_manual.py"]
     text = (env.versions / "0002_manual.py").read_text(encoding="utf-8")
     assert "create_table" not in text  # no comparison without --autogenerate
+
+
+def test_a_render_item_hook_writing_broken_code_is_blamed_and_nothing_written(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    hook = """
+def broken(type_, obj, autogen_context):
+    return "sa.String((" if type_ == "type" else False
+
+
+OPTIONS = {"render_item": broken}
+"""
+    autogen_project(env, ACCOUNT + hook)
+    result = env.run("revision", "--autogenerate", "-m", "x")
+    assert result.returncode == 1
+    assert result.stderr.count("amigrate: error:") == 1, result.stderr
+    assert "rendered migration code does not compile" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert revision_files(env) == []

@@ -151,3 +151,32 @@ def test_header_assigned_twice_is_an_error(tmp_path: Path) -> None:
         ScriptError, match=r"rev\.py:3: revision is assigned twice \(lines 1 and 3\)"
     ):
         read_revision(path)
+
+
+HEADER = 'revision = "b2"\ndown_revision = "a1"\n'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'"""plain"""\nimport sqlalchemy as sa\n\n{HEADER}\ndef upgrade():\n    pass\n',
+        f'"""with code\n\ndef upgrade():\n    ...\n"""\n{HEADER}def upgrade():\n    pass\n',
+        f'"""late labels"""\n{HEADER}\ndef upgrade():\n    pass\n\nbranch_labels = ("x",)\n',
+        f'"""decorated"""\n{HEADER}@staticmethod\ndef f():\n    pass\nasync def g():\n    pass\n',
+        f'"""a class"""\n{HEADER}class Thing:\n    revision = "not me"\ndepends_on = "c3"\n',
+        f'"""nothing after"""\n{HEADER}',
+    ],
+)
+def test_a_just_written_file_reads_the_same_from_its_header(tmp_path: Path, text: str) -> None:
+    from amigrate.script.headers import read_written_revision
+
+    path = write(tmp_path, text)
+    assert read_written_revision(path, text) == read_revision(path)
+
+
+def test_a_just_written_file_with_a_header_twice_is_still_refused(tmp_path: Path) -> None:
+    from amigrate.script.headers import read_written_revision
+
+    text = f'"""twice"""\n{HEADER}\ndef upgrade():\n    pass\n\nrevision = "c3"\n'
+    with pytest.raises(ScriptError, match="assigned twice"):
+        read_written_revision(write(tmp_path, text), text)

@@ -117,10 +117,38 @@ def _may_be_enum(type_: TypeEngine[Any]) -> bool:
 
 def type_text(type_: TypeEngine[Any], dialect: Dialect) -> str | None:
     """``type_`` as DDL text for ``dialect``, or None when it has none there."""
+    key = _compile_key(type_, dialect)
+    if key is not None:
+        try:
+            return _TEXTS[key]
+        except KeyError:
+            pass
     try:
-        return str(type_.compile(dialect=dialect))
+        text: str | None = str(type_.compile(dialect=dialect))
     except (sa_exc.CompileError, sa_exc.UnsupportedCompilationError, NotImplementedError):
+        text = None
+    if key is not None:
+        if len(_TEXTS) >= _TEXTS_KEPT:  # a process comparing again and again
+            _TEXTS.clear()
+        _TEXTS[key] = text
+    return text
+
+
+_TEXTS: dict[tuple[object, ...], str | None] = {}
+_TEXTS_KEPT = 4096
+"""Compiled type texts by class, attributes and dialect: a schema has thousands of columns
+and a few dozen distinct types, and compiling is most of the cost of comparing them."""
+
+
+def _compile_key(type_: TypeEngine[Any], dialect: Dialect) -> tuple[object, ...] | None:
+    """What ``type_.compile(dialect)`` depends on: the type's class and attributes (a type
+    is compiled from them alone) and the dialect; None when an attribute is unhashable."""
+    key = (type(type_), dialect, *type_.__dict__.items())
+    try:
+        hash(key)
+    except TypeError:
         return None
+    return key
 
 
 def normalized_type_text(type_: TypeEngine[Any], dialect: Dialect) -> str | None:

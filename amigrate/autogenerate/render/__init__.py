@@ -23,16 +23,19 @@ if TYPE_CHECKING:
     from amigrate.operations.ops_base import MigrateOperation
 
 
-def render_python_code(container: OpContainer, ctx: AutogenContext) -> str:
+def render_python_code(container: OpContainer, ctx: AutogenContext, *, check: bool = True) -> str:
     """The body of upgrade()/downgrade(), not indented; "pass" when there is nothing to do.
 
-    Import lines the code needs are added to ``ctx.imports``.
+    Import lines the code needs are added to ``ctx.imports``. ``check=False`` leaves out the
+    compile check, for a caller that compiles the whole file anyway (and calls
+    `check_compiles` only to explain a failure).
     """
     lines = _render_ops(container.ops, ctx)
     if not _has_code(lines):
         lines.append("pass")
     body = "\n".join(lines)
-    _check_compiles(body)
+    if check:
+        check_compiles(body)
     return body
 
 
@@ -105,7 +108,8 @@ def _has_code(lines: list[str]) -> bool:
     return any(line.strip() and not line.lstrip().startswith("#") for line in lines)
 
 
-def _check_compiles(body: str) -> None:
+def check_compiles(body: str) -> None:
+    """Raise ``ScriptError`` if ``body`` (rendered code) does not compile."""
     source = "def _body():\n" + "\n".join("    " + line for line in body.split("\n"))
     try:
         compile(source, "<rendered migration>", "exec")
@@ -116,4 +120,11 @@ def _check_compiles(body: str) -> None:
         ) from error
 
 
-__all__ = ["Renderer", "Target", "render_imports", "render_python_code", "renderer"]
+__all__ = [
+    "Renderer",
+    "Target",
+    "check_compiles",
+    "render_imports",
+    "render_python_code",
+    "renderer",
+]

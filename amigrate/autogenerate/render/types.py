@@ -9,6 +9,7 @@ class is named through ``sa.`` when SQLAlchemy exports it, through its dialect m
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,21 @@ def _enum(type_: Enum, ctx: AutogenContext) -> Call:
     return call
 
 
+_NO_SIGNATURE: list[inspect.Parameter] = []
+
+
+@functools.cache
+def _init_parameters(cls: type) -> list[inspect.Parameter] | None:
+    """The parameters of ``cls``'s own ``__init__`` after ``self`` (None: it has none)."""
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return None
+    try:
+        return list(inspect.signature(init).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return _NO_SIGNATURE
+
+
 def constructor_arguments(
     obj: Any, stop_at: type | None = None
 ) -> tuple[list[Any], list[tuple[str, Any]]]:
@@ -138,12 +154,10 @@ def constructor_arguments(
     for cls in type(obj).__mro__:
         if cls is object or (stop_at is not None and cls is stop_at):
             break
-        init = cls.__dict__.get("__init__")
-        if init is None:
+        parameters = _init_parameters(cls)
+        if parameters is None:
             continue
-        try:
-            parameters = list(inspect.signature(init).parameters.values())[1:]
-        except (TypeError, ValueError):
+        if parameters is _NO_SIGNATURE:
             break
         passes_on = False
         for parameter in parameters:
