@@ -192,7 +192,8 @@ class EnvironmentContext:
 
         module = self._modules.get(path)
         if module is None:
-            _gc.resume()  # user code runs from here on: it may make cyclic garbage
+            if not self.as_sql:  # revisions run on data from here on: they may churn through it
+                _gc.resume()
             module = self._modules[path] = load_module(Path(path))
         return module
 
