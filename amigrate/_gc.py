@@ -4,8 +4,9 @@ Starting a command allocates hundreds of thousands of objects that all live unti
 (SQLAlchemy, the models, reflected schemas), so every pass of the cyclic collector over them
 is wasted: about 20 ms of a ``revision --autogenerate``, 40 ms of a 500-revision ``--sql``.
 The program turns the collector off at start (:func:`defer`) and back on, with a high
-threshold, when the first revision script is loaded for an online run (:func:`resume`):
-migrations that churn through data get it as usual. Writing SQL (``--sql``) touches no
+threshold, when the first revision script is loaded for an online run, or when a command
+runs on more than a few targets (tenants) (:func:`resume`): migrations that churn through
+data, and connections to hundreds of databases, get it as usual. Writing SQL (``--sql``) touches no
 data, so it keeps the collector off (a few MB more for 500 revisions). Code that embeds
 amigrate never calls :func:`defer`, so its process is left alone.
 """

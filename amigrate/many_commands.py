@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from amigrate import _gc
 from amigrate.errors import ConfigError, DatabaseNotAtHeadError, RevisionError
 from amigrate.script import create
 from amigrate.script.directory import ScriptDirectory
@@ -148,6 +149,10 @@ def steps_work(planner: Any, revision: str) -> Callable[[RevisionMap, TargetResu
     return make
 
 
+_MANY_TARGETS = 8
+"""Above this many targets the program's garbage collector is turned on (``amigrate._gc``)."""
+
+
 async def run_many(
     config: Config,
     make_work: Callable[[RevisionMap, TargetResult], Work],
@@ -174,6 +179,8 @@ async def run_many(
                 hint="list them with 'databases = ...' in the config, or pass targets",
             )
     chosen = list(targets)  # may be empty: an empty --shard slice has nothing to do
+    if len(chosen) > _MANY_TARGETS:
+        _gc.resume()  # each target leaves cyclic garbage (connections, tasks): collect it
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
     modules: dict[str, Any] = {}

@@ -136,3 +136,20 @@ async def test_fail_fast_cancels_the_rest(env: MigrationEnv, tmp_path: Path) -> 
 async def test_jobs_must_be_positive(env: MigrationEnv, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--jobs must be at least 1"):
         await command.upgrade_many(env.config, targets=[Target(url="sqlite://")], jobs=0)
+
+
+async def test_env_py_runs_with_the_garbage_collector_on_over_many_tenants(
+    env: MigrationEnv, tmp_path: Path
+) -> None:
+    # the program starts with the collector off; hundreds of tenants' connections need it
+    env.use_template("async")
+    env_py = env.root / "migrations" / "env.py"
+    record = (
+        "import gc, pathlib\npathlib.Path(__file__).with_name(f'gc_{gc.isenabled()}').touch()\n"
+    )
+    env_py.write_text(record + env_py.read_text())
+    env.add_revision("a1", upgrade=TABLE)
+    listing = env.write_file("tenants.txt", "\n".join(sqlite_urls(tmp_path, 10)))
+    result = env.run("stamp", "head", "--url-file", str(listing))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in env_py.parent.glob("gc_*")) == ["gc_True"]
