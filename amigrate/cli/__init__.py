@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def console_main() -> NoReturn:
     """The ``amigrate`` program: :func:`main`, tuned for a process that exits right after.
 
-    The cyclic garbage collector is off until revision scripts run (``amigrate._gc``), and
+    The cyclic garbage collector is off until work that needs it begins (``amigrate._gc``), and
     everything is frozen before the exit so the interpreter's last collection skips it. Both
     save tens of milliseconds per run; ``main()`` itself leaves the process's settings alone,
     for callers that embed it.

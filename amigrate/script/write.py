@@ -156,14 +156,14 @@ def _mako_template_class() -> Any:
     refused for the moment Mako is first imported, so Mako takes its plain fallback; the
     refusal is lifted right after, and nobody else's import of Pygments is affected.
     """
-    if "mako.template" not in sys.modules and "mako.ext.pygmentplugin" not in sys.modules:
+    refuse = "mako.template" not in sys.modules and "mako.ext.pygmentplugin" not in sys.modules
+    if refuse:
         sys.modules["mako.ext.pygmentplugin"] = None  # type: ignore[assignment]
-        try:
-            from mako.template import Template
-        finally:
+    try:
+        from mako.template import Template
+    finally:
+        if refuse:
             del sys.modules["mako.ext.pygmentplugin"]
-    from mako.template import Template
-
     return Template
 
 
