@@ -118,7 +118,9 @@ def test_a_file_database_reads_the_same_over_its_own_connection(database: Path) 
     assert set(direct.tables) == {(None, t) for t in ("parent", "child", "legacy", "bare")}
     assert "ix_parent_lower_name" in direct.tables[(None, "parent")].index_sql
     assert len(given) < 5  # the reading went elsewhere,
-    assert len(everywhere) < 20  # in a few statements for all tables, not ten a table
+    assert len(everywhere) < 20  # in a few statements for all tables, not ten a table:
+    per_table = [s for s in everywhere if s.startswith(("PRAGMA main.", "PRAGMA temp."))]
+    assert per_table == []  # not even for a table without indexes ("bare")
 
 
 async def test_an_async_connection_reads_the_same(database: Path) -> None:
@@ -175,3 +177,17 @@ def test_what_the_plain_connection_cannot_read_is_read_over_the_given_one(
         assert set(reflect(context(connection)).tables) == {
             (None, t) for t in ("parent", "child", "legacy", "bare")
         }
+
+
+def test_the_reading_connection_answers_like_the_dialect_for_any_name(database: Path) -> None:
+    with sync_connection(f"sqlite:///{database}") as connection:
+        given = sa.inspect(connection)
+        with reading_connection(connection) as reader:
+            assert reader is not None
+            read = sa.inspect(reader)
+            for name in ("parent", "bare", "parents", "nope"):
+                assert read.has_table(name) == given.has_table(name)
+            assert read.get_unique_constraints("legacy") == given.get_unique_constraints("legacy")
+            assert read.get_unique_constraints("bare") == []
+            with pytest.raises(sa.exc.NoSuchTableError):
+                read.get_unique_constraints("nope")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine.reflection import ReflectionDefaults
+from sqlalchemy.exc import NoSuchTableError
 
 from amigrate.autogenerate.dialects import DialectRules
 
@@ -111,15 +112,28 @@ class ReaderDialect(SQLiteDialect_pysqlite):
             connection, table_name, schema=schema, **kw
         )
 
+    def has_table(
+        self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
+    ) -> bool:
+        """Known tables from the bulk read; the dialect asks this of every table without
+        an index, with two PRAGMA statements each."""
+        if schema is None and table_name in self._sql:
+            return True
+        return bool(
+            super().has_table(  # type: ignore[no-untyped-call]
+                connection, table_name, schema=schema, **kw
+            )
+        )
+
     def get_unique_constraints(
         self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
     ) -> Any:
         """The dialect's answer, without its slow parse of the table's SQL when the answer
         is sure to be none: it only reports a constraint that has an automatic index."""
-        indexes = self.get_indexes(  # type: ignore[no-untyped-call]
-            connection, table_name, schema=schema, include_auto_indexes=True, **kw
-        )
-        if not any(index["name"].startswith("sqlite_autoindex") for index in indexes):
+        indexes = self._get_table_pragma(connection, "index_list", table_name, schema=schema)
+        if not any(row[1].startswith("sqlite_autoindex") for row in indexes):
+            if not indexes and not self.has_table(connection, table_name, schema=schema):
+                raise NoSuchTableError(f"{schema}.{table_name}" if schema else table_name)
             return ReflectionDefaults.unique_constraints()
         return super().get_unique_constraints(  # type: ignore[no-untyped-call]
             connection, table_name, schema=schema, **kw
