@@ -134,6 +134,9 @@ def render_template(template: Path, variables: Mapping[str, Any]) -> str:
         raise ScriptError(
             "revision template not found", location=str(template), hint="restore script.py.mako"
         )
+    shipped = _render_shipped(template, variables)
+    if shipped is not None:
+        return shipped
     Template = _mako_template_class()
     try:
         compiled = Template(
@@ -146,6 +149,17 @@ def render_template(template: Path, variables: Mapping[str, Any]) -> str:
         raise ScriptError(
             f"cannot render template: {type(exc).__name__}: {exc}", location=str(template)
         ) from exc
+
+
+def _render_shipped(template: Path, variables: Mapping[str, Any]) -> str | None:
+    """The text, when ``template`` is a shipped one and renders without Mako; else None."""
+    from amigrate.script.shipped import renderer_for
+
+    try:
+        renderer = renderer_for(template.read_text(encoding="utf-8"))
+        return None if renderer is None else renderer(variables)
+    except Exception:  # Mako renders it instead, and words the error if there is one
+        return None
 
 
 def _mako_template_class() -> Any:

@@ -1,4 +1,5 @@
-"""Graph-only commands start fast: they import no SQLAlchemy dialect, no Mako, no asyncio.
+"""Graph-only commands start fast: they import no SQLAlchemy dialect, no Mako, no asyncio;
+``revision`` imports Mako only for a template that is not one amigrate ships.
 
 Each command runs in a fresh interpreter through a tiny wrapper that calls
 ``amigrate.cli.main`` and then writes ``sorted(sys.modules)`` to a file.
@@ -70,15 +71,35 @@ def test_graph_commands_import_no_sqlalchemy_mako_or_asyncio(
     assert imported(modules, "asyncio") == []
 
 
-def test_revision_imports_mako_but_no_dialect(three_revisions: MigrationEnv) -> None:
+@pytest.mark.parametrize("template", ["generic", "async", "multidb"])
+def test_revision_with_a_shipped_template_imports_neither_mako_nor_a_dialect(
+    three_revisions: MigrationEnv, template: str
+) -> None:
+    three_revisions.use_template(template)
+    before = set(three_revisions.versions.glob("*.py"))
+
+    modules = run_and_list_modules(three_revisions, "revision", "-m", "x")
+
+    assert imported(modules, "mako") == []
+    assert imported(modules, "sqlalchemy.dialects") == []
+    (written,) = set(three_revisions.versions.glob("*.py")) - before
+    assert 'down_revision: str | Sequence[str] | None = "c3"' in written.read_text()
+
+
+def test_revision_with_an_edited_template_renders_it_with_mako(
+    three_revisions: MigrationEnv,
+) -> None:
     three_revisions.use_template("generic")
+    template = three_revisions.script_dir / "script.py.mako"
+    template.write_text(template.read_text().replace("Create Date:", "Created at:"))
     before = set(three_revisions.versions.glob("*.py"))
 
     modules = run_and_list_modules(three_revisions, "revision", "-m", "x")
 
     assert imported(modules, "mako") != []
     assert imported(modules, "sqlalchemy.dialects") == []
-    assert len(set(three_revisions.versions.glob("*.py")) - before) == 1
+    (written,) = set(three_revisions.versions.glob("*.py")) - before
+    assert "Created at: " in written.read_text()
 
 
 def test_wrapper_sees_what_a_real_import_pulls_in(tmp_path: Path) -> None:
