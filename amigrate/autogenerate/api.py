@@ -67,6 +67,7 @@ class AutogenContext:
     opts: AutogenOptions = field(default_factory=AutogenOptions)
     imports: set[str] = field(default_factory=set)
     migration_context: Any = None
+    _sorted_tables: list[Table] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.opts.render_as_batch is None:
@@ -77,11 +78,11 @@ class AutogenContext:
         return str(self.dialect.name)
 
     def sorted_tables(self) -> list[Table]:
-        """Every model table, in dependency order, across all the MetaData objects."""
-        tables: list[Table] = []
-        for metadata in self.metadata:
-            tables.extend(metadata.sorted_tables)
-        return tables
+        """Every model table, in dependency order, across all the MetaData objects (worked
+        out once: each comparer asks, and sorting a large model takes a while)."""
+        if self._sorted_tables is None:
+            self._sorted_tables = [t for m in self.metadata for t in m.sorted_tables]
+        return list(self._sorted_tables)
 
     def include_name(self, name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
         """The ``include_name`` hook, asked before anything of ``name`` is reflected.

@@ -57,3 +57,23 @@ def test_plain_types_compare_as_compiled_text() -> None:
 def test_a_non_native_enum_fits_any_column_long_enough(model: Any) -> None:
     assert not types_differ(sqlite.dialect(), sa.VARCHAR(10), model)
     assert types_differ(sqlite.dialect(), sa.VARCHAR(3), model)
+
+
+def test_answers_asked_again_stay_right() -> None:
+    """Answers are kept per pair of types; fresh objects of equal types share them, and
+    types that differ in any argument never do."""
+
+    def cases() -> list[tuple[Any, Any, bool]]:
+        return [
+            (sa.VARCHAR(40), sa.String(40), False),
+            (sa.VARCHAR(40), sa.String(80), True),
+            (sa.BOOLEAN(), sa.Boolean(), False),
+            (sa.INTEGER(), sa.Boolean(), True),
+            (sa.BOOLEAN(), sa.Boolean(create_constraint=True, name="ck_flag"), False),
+            (sa.NUMERIC(10, 2), sa.Numeric(10, 2), False),
+            (sa.NUMERIC(10, 2), sa.Numeric(12, 2), True),
+        ]
+
+    for _ in range(3):
+        for reflected, model, expected in cases():
+            assert types_differ(PG, reflected, model) is expected, (reflected, model)

@@ -47,6 +47,20 @@ def type_changed(
 
 def types_differ(dialect: Dialect, reflected: TypeEngine[Any], model: TypeEngine[Any]) -> bool:
     """Whether ``model`` would create a column of another type than ``reflected``."""
+    model_key = _compile_key(model, dialect)
+    reflected_key = _compile_key(reflected, dialect)
+    if model_key is None or reflected_key is None:
+        return _types_differ(dialect, reflected, model)
+    pair = (model_key, reflected_key)
+    answer = _ANSWERS.get(pair)
+    if answer is None:
+        if len(_ANSWERS) >= _TEXTS_KEPT:
+            _ANSWERS.clear()
+        answer = _ANSWERS[pair] = _types_differ(dialect, reflected, model)
+    return answer
+
+
+def _types_differ(dialect: Dialect, reflected: TypeEngine[Any], model: TypeEngine[Any]) -> bool:
     if isinstance(model, sa.types.NullType) or isinstance(reflected, sa.types.NullType):
         return False
     model_impl = _impl(model, dialect) if _may_be_enum(model) else model
@@ -138,12 +152,19 @@ _TEXTS: dict[tuple[object, ...], str | None] = {}
 _TEXTS_KEPT = 4096
 """Compiled type texts by class, attributes and dialect: a schema has thousands of columns
 and a few dozen distinct types, and compiling is most of the cost of comparing them."""
+_ANSWERS: dict[tuple[tuple[object, ...], tuple[object, ...]], bool] = {}
+"""`types_differ` by the two types' compile keys: the few dozen distinct pairs of a schema."""
 
 
 def _compile_key(type_: TypeEngine[Any], dialect: Dialect) -> tuple[object, ...] | None:
     """What ``type_.compile(dialect)`` depends on: the type's class and attributes (a type
-    is compiled from them alone) and the dialect; None when an attribute is unhashable."""
-    key = (type(type_), dialect, *type_.__dict__.items())
+    is compiled from them alone; a schema type's event ``dispatch``, its own per instance,
+    plays no part) and the dialect; None when an attribute is unhashable."""
+    key = (
+        type(type_),
+        dialect,
+        *(item for item in type_.__dict__.items() if item[0] != "dispatch"),
+    )
     try:
         hash(key)
     except TypeError:
