@@ -160,11 +160,10 @@ def _compile_key(type_: TypeEngine[Any], dialect: Dialect) -> tuple[object, ...]
     """What ``type_.compile(dialect)`` depends on: the type's class and attributes (a type
     is compiled from them alone; a schema type's event ``dispatch``, its own per instance,
     plays no part) and the dialect; None when an attribute is unhashable."""
-    key = (
-        type(type_),
-        dialect,
-        *(item for item in type_.__dict__.items() if item[0] != "dispatch"),
-    )
+    attributes = type_.__dict__
+    if "dispatch" in attributes:
+        attributes = {name: value for name, value in attributes.items() if name != "dispatch"}
+    key = (type(type_), dialect, *attributes.items())
     try:
         hash(key)
     except TypeError:
