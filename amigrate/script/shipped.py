@@ -37,7 +37,7 @@ def _shipped() -> dict[str, Renderer]:
     for folder, renderer in (("generic", _single), ("async", _single), ("multidb", _multidb)):
         path = templates_root() / folder / SCRIPT_TEMPLATE
         try:
-            renderers[path.read_text(encoding="utf-8")] = renderer
+            renderers[path.read_bytes().decode("utf-8")] = renderer
         except OSError:  # pragma: no cover - a broken installation: Mako renders instead
             continue
     return renderers

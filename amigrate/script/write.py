@@ -156,7 +156,7 @@ def _render_shipped(template: Path, variables: Mapping[str, Any]) -> str | None:
     from amigrate.script.shipped import renderer_for
 
     try:
-        renderer = renderer_for(template.read_text(encoding="utf-8"))
+        renderer = renderer_for(template.read_bytes().decode("utf-8"))  # line ends kept
         return None if renderer is None else renderer(variables)
     except Exception:  # Mako renders it instead, and words the error if there is one
         return None

@@ -123,3 +123,12 @@ def test_a_shipped_template_missing_a_variable_gets_mako_s_error() -> None:
 
     with pytest.raises(ScriptError, match="cannot render template: NameError: 'databases'"):
         write.render_template(template_path("multidb"), values)
+
+
+def test_a_shipped_template_with_windows_line_ends_is_rendered_by_mako(tmp_path: Path) -> None:
+    path = tmp_path / "script.py.mako"
+    path.write_bytes(template_path("generic").read_bytes().replace(b"\n", b"\r\n"))
+
+    rendered = write.render_template(path, variables())
+
+    assert rendered == with_mako(path, variables())
