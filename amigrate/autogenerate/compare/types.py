@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from amigrate.autogenerate.api import AutogenContext
     from amigrate.autogenerate.compare.tables import ReflectedColumn
+
+_V = TypeVar("_V")
 
 
 def type_changed(
@@ -54,9 +56,7 @@ def types_differ(dialect: Dialect, reflected: TypeEngine[Any], model: TypeEngine
     pair = (model_key, reflected_key)
     answer = _ANSWERS.get(pair)
     if answer is None:
-        if len(_ANSWERS) >= _TEXTS_KEPT:
-            _ANSWERS.clear()
-        answer = _ANSWERS[pair] = _types_differ(dialect, reflected, model)
+        answer = _kept(_ANSWERS, pair, _types_differ(dialect, reflected, model))
     return answer
 
 
@@ -141,19 +141,24 @@ def type_text(type_: TypeEngine[Any], dialect: Dialect) -> str | None:
         text: str | None = str(type_.compile(dialect=dialect))
     except (sa_exc.CompileError, sa_exc.UnsupportedCompilationError, NotImplementedError):
         text = None
-    if key is not None:
-        if len(_TEXTS) >= _TEXTS_KEPT:  # a process comparing again and again
-            _TEXTS.clear()
-        _TEXTS[key] = text
-    return text
+    return text if key is None else _kept(_TEXTS, key, text)
 
 
 _TEXTS: dict[tuple[object, ...], str | None] = {}
-_TEXTS_KEPT = 4096
 """Compiled type texts by class, attributes and dialect: a schema has thousands of columns
 and a few dozen distinct types, and compiling is most of the cost of comparing them."""
 _ANSWERS: dict[tuple[tuple[object, ...], tuple[object, ...]], bool] = {}
 """`types_differ` by the two types' compile keys: the few dozen distinct pairs of a schema."""
+_KEPT = 4096
+
+
+def _kept(cache: dict[Any, _V], key: object, value: _V) -> _V:
+    """``value``, stored under ``key``; a full cache starts over (a process comparing again
+    and again)."""
+    if len(cache) >= _KEPT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _compile_key(type_: TypeEngine[Any], dialect: Dialect) -> tuple[object, ...] | None:
