@@ -13,6 +13,7 @@ needs batch mode.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event
@@ -169,6 +170,39 @@ def use_explicit_begin(target: Engine | Connection, statement: str = "BEGIN") ->
     event.listen(target, "begin", begin)
 
 
+def begin_immediate(connection: Connection, busy_timeout_ms: int) -> None:
+    """``BEGIN IMMEDIATE`` at once or not at all; later statements wait ``busy_timeout_ms``.
+
+    The write lock is tried without waiting (the caller polls, so cancelling and its own
+    deadline work), then the busy timeout goes back up for the step's statements (a COMMIT
+    waits for readers). Three statements, sent as one script: through aiosqlite each
+    statement SQLAlchemy runs costs three or four trips to the driver's thread, the script
+    one. SQLAlchemy's events and logging do not see the script. When it fails, it runs
+    again statement by statement, so the error is SQLAlchemy's (``database is locked``);
+    either way the busy timeout is ``busy_timeout_ms`` afterwards and nothing has begun.
+    """
+    statements = ("PRAGMA busy_timeout = 0", "BEGIN IMMEDIATE")
+    waiting = f"PRAGMA busy_timeout = {busy_timeout_ms}"
+    driver: Any = connection.connection.driver_connection
+    # the driver's executescript first commits an open transaction: none may be open
+    if getattr(driver, "executescript", None) is not None and not driver.in_transaction:
+        try:
+            result = driver.executescript(";\n".join((*statements, waiting)))
+            if inspect.isawaitable(result):  # aiosqlite
+                from sqlalchemy.util import await_only
+
+                await_only(result)
+            return
+        except Exception:
+            if driver.in_transaction:  # only the last PRAGMA failed: the lock is ours
+                raise
+    try:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    finally:
+        connection.exec_driver_sql(waiting)
+
+
 def _driver_autocommit(dbapi_connection: DBAPIConnection | None) -> None:
     """Stop the driver from issuing BEGIN/COMMIT behind SQLAlchemy's back."""
     cast("Any", dbapi_connection).isolation_level = None
@@ -176,4 +210,4 @@ def _driver_autocommit(dbapi_connection: DBAPIConnection | None) -> None:
 
 Impl = SQLiteImpl
 
-__all__ = ["Impl", "SQLiteImpl", "use_explicit_begin"]
+__all__ = ["Impl", "SQLiteImpl", "begin_immediate", "use_explicit_begin"]

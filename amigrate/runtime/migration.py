@@ -338,22 +338,20 @@ class MigrationContext:
 
     def _begin_immediate(self, connection: Connection) -> None:
         """Take SQLite's write lock, polling briskly (its busy handler naps up to 100 ms)."""
+        from amigrate.ddl.sqlite import begin_immediate
+
         timeout = self.opts.lock.timeout
-        if self._busy_timeout is None:  # other statements wait up to the lock timeout too
+        if self._busy_timeout is None:  # put back at the end of the run
             self._busy_timeout = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
-            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         deadline, delay = time.monotonic() + timeout, 0.001
         guard = self.opts.step_guard
         while True:
-            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                begin_immediate(connection, int(timeout * 1000))
                 return
             except Exception as exc:
                 if "locked" not in str(exc):
                     raise
-            finally:
-                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if time.monotonic() >= deadline:
                 raise LockTimeoutError(
                     f"the SQLite database was locked by another writer for more than {timeout:g} s",
