@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,6 +12,23 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)@")
+
+
+@reprlib.recursive_repr()
+def fields_repr(self: object) -> str:
+    """A dataclass's repr as ``dataclasses`` writes it, shared instead of made per class.
+
+    Classes say ``@dataclass(repr=False)`` and ``__repr__ = fields_repr``: on Python 3.11
+    generating a repr costs about 0.2 ms per class, paid by every command that imports it.
+    """
+    import dataclasses
+
+    shown = ", ".join(
+        f"{item.name}={getattr(self, item.name)!r}"
+        for item in dataclasses.fields(self)  # type: ignore[arg-type]
+        if item.repr
+    )
+    return f"{type(self).__qualname__}({shown})"
 
 
 def new_rev_id() -> str:

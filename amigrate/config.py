@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from amigrate import _ini, _pyproject
 from amigrate._ini import Interpolation, Option, UnsetVariableError
+from amigrate._util import fields_repr
 from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -52,9 +53,11 @@ _WORDS = re.compile(r"[\s,]+")
 _WORDS_AND_COLONS = re.compile(r"[\s,:]+")
 
 
-@dataclass(frozen=True)
+@dataclass(repr=False, frozen=True)
 class PostWriteHook:
     """One hook from [post_write_hooks]: ``options`` holds its other settings (entrypoint, ...)."""
+
+    __repr__ = fields_repr
 
     name: str
     type: str

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from amigrate._util import mask_url_password
+from amigrate._util import fields_repr, mask_url_password
 from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,9 +38,11 @@ current_target: contextvars.ContextVar[Target | None] = contextvars.ContextVar(
 _SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class Target:
     """Where one run goes: a multidb ``database`` section, a tenant ``url``, a ``schema``."""
+
+    __repr__ = fields_repr
 
     database: str | None = None
     url: str | None = None
@@ -60,9 +62,11 @@ class Target:
         return "|".join((self.database or "", _without_password(self.url), self.schema or ""))
 
 
-@dataclass(slots=True)
+@dataclass(repr=False, slots=True)
 class TargetResult:
     """How one target's run went: revisions before and after, the steps run, seconds."""
+
+    __repr__ = fields_repr
 
     target: Target
     status: str = "pending"  # pending, running, ok, failed, cancelled
@@ -87,9 +91,11 @@ class TargetResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class Progress:
     """Counts while a fan-out runs, for a live display."""
+
+    __repr__ = fields_repr
 
     total: int
     done: int

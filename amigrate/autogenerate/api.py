@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from amigrate._util import fields_repr
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
     from amigrate.operations.ops import MigrationScript, UpgradeOps
 
 
-@dataclass
+@dataclass(repr=False)
 class AutogenOptions:
     """The autogenerate settings env.py passes to ``context.configure(...)``.
 
@@ -28,6 +30,8 @@ class AutogenOptions:
     ``render_item(type_, obj, autogen_context) -> str | False``,
     ``process_revision_directives(context, revision, directives) -> None``.
     """
+
+    __repr__ = fields_repr
 
     include_object: Callable[..., bool] | None = None
     include_name: Callable[..., bool] | None = None
@@ -50,7 +54,7 @@ class AutogenOptions:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-@dataclass
+@dataclass(repr=False)
 class AutogenContext:
     """One database's comparison: its connection, its models and the options.
 
@@ -60,6 +64,8 @@ class AutogenContext:
     ``migration_context`` is the runtime's MigrationContext when run from env.py (passed
     to the ``compare_type``/``compare_server_default`` hooks), else None.
     """
+
+    __repr__ = fields_repr
 
     dialect: Dialect
     metadata: Sequence[MetaData] = ()

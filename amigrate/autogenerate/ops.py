@@ -14,7 +14,7 @@ from amigrate.operations.ops_alter import AlterColumnOp
 from amigrate.operations.ops_base import MigrateOperation
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateEnumTypeOp(MigrateOperation):
     """``CREATE TYPE name AS ENUM (...)`` (PostgreSQL), written before the tables using it."""
 
@@ -26,7 +26,7 @@ class CreateEnumTypeOp(MigrateOperation):
         return DropEnumTypeOp(self.name, self.values, schema=self.schema)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class DropEnumTypeOp(MigrateOperation):
     """``DROP TYPE name``, written after the last table using it is dropped."""
 
@@ -38,7 +38,7 @@ class DropEnumTypeOp(MigrateOperation):
         return CreateEnumTypeOp(self.name, self.values, schema=self.schema)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class AddEnumValueOp(MigrateOperation):
     """``ALTER TYPE name ADD VALUE 'v' [BEFORE|AFTER 'w']``, run in an autocommit block.
 
@@ -58,7 +58,7 @@ class AddEnumValueOp(MigrateOperation):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class AlterColumnUsingOp(AlterColumnOp):
     """A type change with ``postgresql_using`` that knows the ``USING`` of the way back.
 
@@ -77,7 +77,7 @@ class AlterColumnUsingOp(AlterColumnOp):
         return AlterColumnUsingOp(**values, reverse_using=using)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class TodoOp(MigrateOperation):
     """A note for the reviewer, rendered as ``# TODO:`` comment lines; it runs nothing.
 
@@ -99,7 +99,7 @@ class TodoOp(MigrateOperation):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class ExecuteReversibleSQLOp(MigrateOperation):
     """SQL text with known inverse SQL (identity changes on PostgreSQL), as ``op.execute``."""
 

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from amigrate._util import fields_repr
 from amigrate.errors import AmigrateError
 
 if TYPE_CHECKING:
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
     from amigrate.autogenerate.api import AutogenContext
 
 
-@dataclass
+@dataclass(repr=False)
 class ReflectedTable:
     """One table as the database has it, in SQLAlchemy's reflection dicts."""
+
+    __repr__ = fields_repr
 
     name: str
     schema: str | None
@@ -45,7 +48,7 @@ class ReflectedTable:
     SQLAlchemy does not reflect (``compare/indexes.py`` reads them from it)."""
 
 
-@dataclass
+@dataclass(repr=False)
 class SchemaReflection:
     """Every compared schema's tables, and (PostgreSQL) its enum types.
 
@@ -54,6 +57,8 @@ class SchemaReflection:
     what to reflect in full), and the model tables ``include_name`` turns down; ``enums``
     the ``Inspector.get_enums()`` dicts per schema.
     """
+
+    __repr__ = fields_repr
 
     tables: dict[tuple[str | None, str], ReflectedTable] = field(default_factory=dict)
     table_names: dict[str | None, set[str]] = field(default_factory=dict)

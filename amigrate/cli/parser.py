@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from amigrate import command
+from amigrate._util import fields_repr
 from amigrate._version import __version__
 from amigrate.cli import many, output
 
@@ -18,8 +19,9 @@ Call = Callable[[argparse.Namespace, "Config | None"], Coroutine[Any, Any, Any]]
 Render = Callable[[argparse.Namespace, Any], str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class Arg:
+    __repr__ = fields_repr
     flags: tuple[str, ...]
     options: dict[str, Any]
 
@@ -28,9 +30,11 @@ def arg(*flags: str, **options: Any) -> Arg:
     return Arg(flags, options)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class CommandSpec:
     """One CLI command. ``needs_loop`` is false for commands that never await I/O."""
+
+    __repr__ = fields_repr
 
     name: str
     function: Callable[..., Any]

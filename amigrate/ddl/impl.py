@@ -39,6 +39,7 @@ from sqlalchemy.schema import (
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import NullType
 
+from amigrate._util import fields_repr
 from amigrate.ddl.elements import (
     AddColumn,
     ColumnDefault,
@@ -364,7 +365,7 @@ class DefaultImpl:
         return UnsupportedOperationError(f"{self.dialect.name} cannot {what}", hint=hint)
 
 
-@dataclass(frozen=True)
+@dataclass(repr=False, frozen=True)
 class ColumnChanges:
     """What ``alter_column`` changes; ``False`` (or ``None``) means "leave as it is".
 
@@ -372,6 +373,8 @@ class ColumnChanges:
     Alembic. The ``existing_*`` values describe the column as it is; dialects that restate
     the whole column (MySQL) need them.
     """
+
+    __repr__ = fields_repr
 
     nullable: bool | None = None
     server_default: Any = False

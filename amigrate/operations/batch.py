@@ -19,6 +19,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from amigrate._util import fields_repr
 from amigrate.errors import UnsupportedOperationError
 from amigrate.operations.batch_ops import (
     AddColumn,
@@ -251,9 +252,11 @@ class BatchOperations:
 # -- applying ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class BatchOptions:
     """What ``batch_alter_table`` was asked for, besides the table's name."""
+
+    __repr__ = fields_repr
 
     recreate: str = "auto"
     partial_reordering: Sequence[Sequence[str]] | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from amigrate._util import fields_repr
 from amigrate.errors import UnsupportedOperationError
 from amigrate.operations.batch_sql import sql_text
 from amigrate.operations.batch_table import ConstraintState, IndexState
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 class BatchOp:
     """A recorded change: applied to a `TableState`, or replayed through `Operations`."""
 
+    __repr__ = fields_repr  # the subclasses are dataclasses that make no repr of their own
     method: ClassVar[str]
     plain_on_sqlite: ClassVar[bool] = False  # doable on SQLite without recreating the table
 
@@ -58,7 +60,7 @@ class BatchOp:
         return found
 
 
-@dataclass
+@dataclass(repr=False)
 class AddColumn(BatchOp):
     method: ClassVar[str] = "add_column"
     column: Column[Any]
@@ -89,7 +91,7 @@ class AddColumn(BatchOp):
         self.operation_method(operations)(table_name, self.column, schema=schema, **extra)
 
 
-@dataclass
+@dataclass(repr=False)
 class DropColumn(BatchOp):
     method: ClassVar[str] = "drop_column"
     column_name: str
@@ -104,7 +106,7 @@ class DropColumn(BatchOp):
         self.operation_method(operations)(table_name, self.column_name, schema=schema, **self.kw)
 
 
-@dataclass
+@dataclass(repr=False)
 class AlterColumn(BatchOp):
     method: ClassVar[str] = "alter_column"
     column_name: str
@@ -123,7 +125,7 @@ class AlterColumn(BatchOp):
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class CreateIndex(BatchOp):
     method: ClassVar[str] = "create_index"
     plain_on_sqlite: ClassVar[bool] = True
@@ -144,7 +146,7 @@ class CreateIndex(BatchOp):
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class DropIndex(BatchOp):
     method: ClassVar[str] = "drop_index"
     plain_on_sqlite: ClassVar[bool] = True
@@ -160,7 +162,7 @@ class DropIndex(BatchOp):
         self.operation_method(operations)(self.index_name, table_name, schema=schema, **self.kw)
 
 
-@dataclass
+@dataclass(repr=False)
 class CreateUniqueConstraint(BatchOp):
     method: ClassVar[str] = "create_unique_constraint"
     constraint_name: str | None
@@ -179,7 +181,7 @@ class CreateUniqueConstraint(BatchOp):
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class CreateForeignKey(BatchOp):
     method: ClassVar[str] = "create_foreign_key"
     constraint_name: str | None
@@ -211,7 +213,7 @@ class CreateForeignKey(BatchOp):
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class CreateCheckConstraint(BatchOp):
     method: ClassVar[str] = "create_check_constraint"
     constraint_name: str | None
@@ -228,7 +230,7 @@ class CreateCheckConstraint(BatchOp):
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class DropConstraint(BatchOp):
     method: ClassVar[str] = "drop_constraint"
     constraint_name: str | None
@@ -251,7 +253,7 @@ class DropConstraint(BatchOp):
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class CreatePrimaryKey(BatchOp):
     method: ClassVar[str] = "create_primary_key"
     constraint_name: str | None
@@ -266,7 +268,7 @@ class CreatePrimaryKey(BatchOp):
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class TableComment(BatchOp):
     """``create_table_comment`` (``comment`` set) or ``drop_table_comment`` (None)."""
 
@@ -302,7 +304,7 @@ class TableComment(BatchOp):
         return found
 
 
-@dataclass
+@dataclass(repr=False)
 class Execute(BatchOp):
     method: ClassVar[str] = "execute"
     plain_on_sqlite: ClassVar[bool] = True

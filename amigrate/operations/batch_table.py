@@ -29,6 +29,7 @@ from sqlalchemy.schema import (
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.sqltypes import to_instance
 
+from amigrate._util import fields_repr
 from amigrate.ddl.elements import foreign_key_target
 from amigrate.errors import AmigrateError
 from amigrate.operations import schemaobj
@@ -43,9 +44,11 @@ if TYPE_CHECKING:
 _FK_OPTIONS = ("onupdate", "ondelete", "deferrable", "initially", "match")
 
 
-@dataclass
+@dataclass(repr=False)
 class ColumnState:
     """One column of the new table; ``source`` is its name in the old table (None if new)."""
+
+    __repr__ = fields_repr
 
     column: Column[Any]
     source: str | None
@@ -55,9 +58,11 @@ class ColumnState:
 _CONSTRAINT_KINDS = {"primary": "primary_key", "foreignkey": "foreign_key", "unique": "unique"}
 
 
-@dataclass
+@dataclass(repr=False)
 class ConstraintState:
     """A primary key, unique, foreign key or check constraint, columns by name."""
+
+    __repr__ = fields_repr
 
     kind: str  # "primary_key" | "unique" | "foreign_key" | "check"
     name: str | None
@@ -67,9 +72,11 @@ class ConstraintState:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(repr=False)
 class IndexState:
     """An index: column names or expressions; ``raw_sql`` when replayed as it was written."""
+
+    __repr__ = fields_repr
 
     name: str | None
     elements: list[str | ClauseElement]
@@ -78,9 +85,11 @@ class IndexState:
     raw_sql: str | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class TableState:
     """The new table as the batch's operations leave it."""
+
+    __repr__ = fields_repr
 
     name: str
     schema: str | None

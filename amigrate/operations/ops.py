@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 # -- tables -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateTableOp(MigrateOperation):
     """``op.create_table``: columns, constraints and indexes as given."""
 
@@ -62,7 +62,7 @@ class CreateTableOp(MigrateOperation):
         return DropTableOp(self.table_name, schema=self.schema, reverse_of=self)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class DropTableOp(MigrateOperation):
     """``op.drop_table``; reversible when it knows the table it drops (``reverse_of``)."""
 
@@ -83,7 +83,7 @@ class DropTableOp(MigrateOperation):
         return self.reverse_of
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class RenameTableOp(MigrateOperation):
     """``op.rename_table``: the table keeps its schema."""
 
@@ -98,7 +98,7 @@ class RenameTableOp(MigrateOperation):
 # -- columns ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class AddColumnOp(MigrateOperation):
     """``op.add_column``, with the column's constraints, index and comment."""
 
@@ -113,7 +113,7 @@ class AddColumnOp(MigrateOperation):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class DropColumnOp(MigrateOperation):
     """``op.drop_column``; reversible when it holds the dropped ``column``."""
 
@@ -136,7 +136,7 @@ class DropColumnOp(MigrateOperation):
 # -- indexes ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateIndexOp(MigrateOperation):
     """``op.create_index``: columns are names or SQL expressions."""
 
@@ -165,7 +165,7 @@ class CreateIndexOp(MigrateOperation):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class DropIndexOp(MigrateOperation):
     """``op.drop_index``; reversible when it knows the index it drops (``reverse_of``)."""
 
@@ -192,7 +192,7 @@ class DropIndexOp(MigrateOperation):
 # -- SQL and data -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class ExecuteSQLOp(MigrateOperation):
     """``op.execute``: a string (read as ``text()``) or any executable construct."""
 
@@ -200,7 +200,7 @@ class ExecuteSQLOp(MigrateOperation):
     execution_options: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class BulkInsertOp(MigrateOperation):
     """``op.bulk_insert``: rows of a ``Table`` or ``sa.table()``."""
 
@@ -212,7 +212,7 @@ class BulkInsertOp(MigrateOperation):
 # -- containers -------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(repr=False, eq=False)
 class OpContainer(MigrateOperation):
     """An ordered list of operations; rewriters edit ``ops`` in place."""
 
@@ -225,7 +225,7 @@ class OpContainer(MigrateOperation):
         return [op.reverse() for op in reversed(self.ops)]
 
 
-@dataclass(eq=False)
+@dataclass(repr=False, eq=False)
 class ModifyTableOps(OpContainer):
     """Operations on one table, grouped (autogenerate and batch mode use this)."""
 
@@ -236,7 +236,7 @@ class ModifyTableOps(OpContainer):
         return ModifyTableOps(self._reversed_ops(), table_name=self.table_name, schema=self.schema)
 
 
-@dataclass(eq=False)
+@dataclass(repr=False, eq=False)
 class UpgradeOps(OpContainer):
     """The body of ``upgrade()``."""
 
@@ -246,7 +246,7 @@ class UpgradeOps(OpContainer):
         return DowngradeOps(self._reversed_ops())
 
 
-@dataclass(eq=False)
+@dataclass(repr=False, eq=False)
 class DowngradeOps(OpContainer):
     """The body of ``downgrade()``."""
 
@@ -256,7 +256,7 @@ class DowngradeOps(OpContainer):
         return UpgradeOps(self._reversed_ops())
 
 
-@dataclass(eq=False)
+@dataclass(repr=False, eq=False)
 class MigrationScript(MigrateOperation):
     """A revision file to be: its header values and both bodies."""
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class AlterColumnOp(MigrateOperation):
     """``op.alter_column``: ``modify_*`` is the change, ``existing_*`` the column as it is."""
 
@@ -104,7 +104,7 @@ class AlterColumnOp(MigrateOperation):
         return missing
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateTableCommentOp(MigrateOperation):
     """``op.create_table_comment``: set (or replace) a table's comment."""
 
@@ -124,7 +124,7 @@ class CreateTableCommentOp(MigrateOperation):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class DropTableCommentOp(MigrateOperation):
     """``op.drop_table_comment``; reversible when ``existing_comment`` says what it was."""
 

@@ -44,7 +44,7 @@ class AddConstraintOp(MigrateOperation):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreatePrimaryKeyOp(AddConstraintOp):
     """``op.create_primary_key``."""
 
@@ -71,7 +71,7 @@ class CreatePrimaryKeyOp(AddConstraintOp):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateUniqueConstraintOp(AddConstraintOp):
     """``op.create_unique_constraint``."""
 
@@ -98,7 +98,7 @@ class CreateUniqueConstraintOp(AddConstraintOp):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateCheckConstraintOp(AddConstraintOp):
     """``op.create_check_constraint``: ``condition`` is SQL text or an expression."""
 
@@ -125,7 +125,7 @@ class CreateCheckConstraintOp(AddConstraintOp):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateExcludeConstraintOp(AddConstraintOp):
     """``op.create_exclude_constraint`` (PostgreSQL): ``(column or expression, operator)``."""
 
@@ -150,7 +150,7 @@ class CreateExcludeConstraintOp(AddConstraintOp):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class CreateForeignKeyOp(AddConstraintOp):
     """``op.create_foreign_key``: ``source_table(local_cols)`` → ``referent_table(remote_cols)``."""
 
@@ -184,7 +184,7 @@ class CreateForeignKeyOp(AddConstraintOp):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(repr=False, frozen=True, eq=False)
 class DropConstraintOp(MigrateOperation):
     """``op.drop_constraint``; ``type_`` is ``foreignkey``, ``primary``, ``unique`` or ``check``.
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from amigrate._util import fields_repr
 from amigrate.ddl.sink import ScriptSink
 from amigrate.errors import ConfigError, LockTimeoutError, MigrationFailedError
 from amigrate.runtime import current
@@ -35,9 +36,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("amigrate.runtime.migration")
 
 
-@dataclass
+@dataclass(repr=False)
 class MigrationOptions:
     """What env.py's ``context.configure(...)`` decides for a run."""
+
+    __repr__ = fields_repr
 
     version_table: str = "alembic_version"
     version_table_schema: str | None = None

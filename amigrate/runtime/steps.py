@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from amigrate._util import fields_repr
 from amigrate.errors import NotAncestorError, RevisionError, UnknownRevisionError
 from amigrate.runtime.versions_plan import (
     VersionChange,
@@ -37,9 +38,11 @@ _BRANCH_STEP = re.compile(r"([^@]+)@[+-]\d+")
 _STEPS_DOWN = re.compile(r"(.*?)-(\d+)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class MigrationStep:
     """Run one revision's script, then write ``changes`` in the same transaction."""
+
+    __repr__ = fields_repr
 
     revision: Revision
     is_upgrade: bool
@@ -60,9 +63,11 @@ class MigrationStep:
         return f"{text}, {rev.doc}" if rev.doc else text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class StampPlan:
     """The version-table changes of a stamp; no script runs."""
+
+    __repr__ = fields_repr
 
     changes: tuple[VersionChange, ...]
     heads_before: tuple[str, ...]
@@ -174,7 +179,7 @@ def plan_range_for_sql(
 # -- targets -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class _Target:
     """What a target expression means for a plan.
 
@@ -184,6 +189,8 @@ class _Target:
     line of history (``label@...``, ``-N``), the revisions on that line, so a downgrade leaves
     the other children of the target alone (as Alembic's branch filter does).
     """
+
+    __repr__ = fields_repr
 
     text: str
     ids: tuple[str, ...]

@@ -12,16 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from amigrate._util import fields_repr
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from amigrate.script.revision import RevisionMap
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class VersionChange:
     """One row change: ``insert`` writes ``new``, ``update`` turns ``old`` into ``new``,
     ``delete`` removes ``old``."""
+
+    __repr__ = fields_repr
 
     kind: Literal["insert", "update", "delete"]
     old: str | None = None

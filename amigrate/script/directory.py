@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from amigrate._util import fields_repr
 from amigrate.errors import ConfigError
 from amigrate.script.revision import Revision, RevisionMap
 
@@ -15,9 +16,11 @@ if TYPE_CHECKING:
     from amigrate.config import Config
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class RevisionInfo:
     """A revision together with what the graph knows of it; what commands return and print."""
+
+    __repr__ = fields_repr
 
     revision: str
     down_revisions: tuple[str, ...]
@@ -51,9 +54,11 @@ class RevisionInfo:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class BranchInfo:
     """A branch point and the revisions it branches into."""
+
+    __repr__ = fields_repr
 
     point: RevisionInfo
     branches: tuple[RevisionInfo, ...]

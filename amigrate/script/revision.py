@@ -14,6 +14,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NoReturn
 
+from amigrate._util import fields_repr
 from amigrate.errors import (
     AmbiguousRevisionError,
     CycleError,
@@ -32,7 +33,7 @@ RESERVED_NAMES = frozenset({"head", "heads", "base", "current"})
 _BAD_NAME = re.compile(r"[@:\s]|^(?:head|heads|base)?$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class Revision:
     """One revision as its file header declares it.
 
@@ -41,6 +42,8 @@ class Revision:
     ``down_revision``, ``branch_labels``, ``depends_on``) to their line in ``path``,
     so graph errors can point at the right place.
     """
+
+    __repr__ = fields_repr
 
     revision: str
     down_revisions: tuple[str, ...] = ()

@@ -6,15 +6,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from amigrate._util import atomic_write
+from amigrate._util import atomic_write, fields_repr
 from amigrate.errors import ConfigError, ScriptError
 from amigrate.script.write import render_template
 
 CONFIG_TEMPLATE = "amigrate.ini.mako"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class TemplateInfo:
+    __repr__ = fields_repr
     name: str
     description: str
     path: Path

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from amigrate._util import atomic_write
+from amigrate._util import atomic_write, fields_repr
 from amigrate.errors import ConfigError, ScriptError
 
 if TYPE_CHECKING:
@@ -51,9 +51,11 @@ def docstring(value: object) -> str:
     return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(repr=False, frozen=True, slots=True)
 class ScriptSpec:
     """What a new revision file says, before it is rendered."""
+
+    __repr__ = fields_repr
 
     rev_id: str
     down_revisions: tuple[str, ...]

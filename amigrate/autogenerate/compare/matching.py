@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import conv
 
+from amigrate._util import fields_repr
 from amigrate.operations.ops import (
     AddColumnOp,
     DropColumnOp,
@@ -77,7 +78,7 @@ def parent_names(reflected: ReflectedTable) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(repr=False, frozen=True)
 class ColumnChanges:
     """Columns the table's earlier ops add or drop, and what comes or goes with them.
 
@@ -87,6 +88,8 @@ class ColumnChanges:
     covering a dropped column are dropped explicitly just before the column (`drop_early`),
     so the downgrade puts them back after re-adding it.
     """
+
+    __repr__ = fields_repr
 
     dropped: frozenset[str]
     carried: tuple[Any, ...]
@@ -140,9 +143,11 @@ def drop_early(
         table_ops.ops[at:at] = drops
 
 
-@dataclass
+@dataclass(repr=False)
 class Item(Generic[_M]):
     """One index/constraint on one side: its name, what it is (``signature``), the object."""
+
+    __repr__ = fields_repr
 
     name: str | None
     signature: Hashable

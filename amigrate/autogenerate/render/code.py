@@ -10,30 +10,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+from amigrate._util import fields_repr
+
 WIDTH = 95
 """Columns available to a statement: the caller indents the function body by 4."""
 
 
-@dataclass
+@dataclass(repr=False)
 class Call:
     """``func(arg, ..., name=value, ...)``."""
+
+    __repr__ = fields_repr
 
     func: str
     args: list[Expr] = field(default_factory=list)
     kwargs: list[tuple[str, Expr]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(repr=False)
 class Seq:
     """A list, tuple or dict display; ``items`` of a dict are `Pair` objects."""
+
+    __repr__ = fields_repr
 
     items: list[Expr]
     brackets: str = "[]"
 
 
-@dataclass
+@dataclass(repr=False)
 class Pair:
     """``key: value`` inside a dict display."""
+
+    __repr__ = fields_repr
 
     key: Expr
     value: Expr

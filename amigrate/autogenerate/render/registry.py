@@ -12,15 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from amigrate._util import fields_repr
+
 if TYPE_CHECKING:
     from amigrate.autogenerate.api import AutogenContext
     from amigrate.autogenerate.render.code import Expr
     from amigrate.operations.ops_base import MigrateOperation
 
 
-@dataclass(frozen=True)
+@dataclass(repr=False, frozen=True)
 class Target:
     """Where statements are written: ``op.`` calls, or ``batch_op.`` calls in a batch block."""
+
+    __repr__ = fields_repr
 
     ctx: AutogenContext
     batch: bool = False
