@@ -360,11 +360,12 @@ async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> An
     made on this thread must stay on it.
     """
     from sqlalchemy.engine import Connection, Engine
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-    if isinstance(bind, AsyncConnection):
+    from amigrate.aio.engines import is_async_connection, is_async_engine
+
+    if is_async_connection(bind):
         return await bind.run_sync(function)
-    if isinstance(bind, AsyncEngine):
+    if is_async_engine(bind):
         async with bind.connect() as connection:
             return await connection.run_sync(function)
     if isinstance(bind, Connection):

@@ -17,6 +17,8 @@ from amigrate.aio.engines import (
     connection_failed,
     create_engine_for,
     engine_options,
+    is_async_connection,
+    is_async_engine,
     url_from_config,
 )
 from amigrate.errors import AmigrateError, ScriptError
@@ -54,14 +56,13 @@ class Connector:
 
     async def __aenter__(self) -> Any:
         from sqlalchemy.engine import Connection, Engine
-        from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
         source = self.source if self.source is not None else self._engine_from_config()
-        if isinstance(source, AsyncConnection):
+        if is_async_connection(source):
             return source
         if isinstance(source, Connection):
             return ThreadedConnection(source)
-        if isinstance(source, AsyncEngine):
+        if is_async_engine(source):
             try:
                 connection = await source.connect()
             except Exception as exc:

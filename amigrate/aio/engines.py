@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from amigrate._util import mask_url_password
 from amigrate.errors import ConfigError, ConnectionFailedError
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from sqlalchemy.engine import Dialect, Engine
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from amigrate.config import Config
 
@@ -49,6 +50,23 @@ def is_async_url(url: str) -> bool:
         return bool(make_url(url).get_dialect().is_async)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ConfigError(f"cannot use database URL {mask_url_password(url)}: {exc}") from exc
+
+
+def is_async_engine(value: object) -> TypeGuard[AsyncEngine]:
+    """Whether ``value`` is SQLAlchemy's ``AsyncEngine``, without importing its module.
+
+    Nothing is an ``AsyncEngine`` or ``AsyncConnection`` until ``sqlalchemy.ext.asyncio`` has
+    been imported, and importing it imports the ORM (50-90 ms): a run on a sync driver
+    (``sqlite://``, ``postgresql+psycopg://``) should not pay that just to ask.
+    """
+    module = sys.modules.get("sqlalchemy.ext.asyncio")
+    return module is not None and isinstance(value, module.AsyncEngine)
+
+
+def is_async_connection(value: object) -> TypeGuard[AsyncConnection]:
+    """Whether ``value`` is SQLAlchemy's ``AsyncConnection`` (see `is_async_engine`)."""
+    module = sys.modules.get("sqlalchemy.ext.asyncio")
+    return module is not None and isinstance(value, module.AsyncConnection)
 
 
 def engine_options(config: Config, section: str | None) -> dict[str, Any]:
@@ -138,11 +156,9 @@ class ServerEngines:
         cparams.update(url_cparams, **connect_args)
 
     async def dispose(self) -> None:
-        from sqlalchemy.ext.asyncio import AsyncEngine
-
         engines, self._engines = list(self._engines.values()), {}
         for engine in engines:
-            if isinstance(engine, AsyncEngine):
+            if is_async_engine(engine):
                 await engine.dispose()
             else:
                 engine.dispose()

@@ -274,10 +274,10 @@ async def target_source(
         raise ConfigError(
             f"schema tenants need PostgreSQL; {mask_url_password(url)} is {engine.dialect.name}"
         )
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from amigrate.aio.engines import is_async_engine
 
     with engines.connect_to(url):
-        if isinstance(engine, AsyncEngine):
+        if is_async_engine(engine):
             async with _async_connection(engine, url, target.schema) as connection:
                 yield connection
         else:

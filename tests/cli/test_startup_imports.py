@@ -1,5 +1,6 @@
 """Graph-only commands start fast: they import no SQLAlchemy dialect, no Mako, no asyncio;
-``revision`` imports Mako only for a template that is not one amigrate ships.
+``revision`` imports Mako only for a template that is not one amigrate ships; a run on a
+sync driver imports no ``sqlalchemy.ext.asyncio`` (nor, with it, the ORM).
 
 Each command runs in a fresh interpreter through a tiny wrapper that calls
 ``amigrate.cli.main`` and then writes ``sorted(sys.modules)`` to a file.
@@ -17,7 +18,7 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from _envfactory import MigrationEnv
+    from _envfactory import Backend, MigrationEnv
 
 WRAPPER = """
 import json, sys
@@ -112,3 +113,24 @@ def test_wrapper_sees_what_a_real_import_pulls_in(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
     assert imported(set(json.loads(listing.read_text())), "sqlalchemy.dialects") != []
+
+
+@pytest.mark.parametrize("command", [["upgrade", "head"], ["current"]], ids="-".join)
+async def test_a_sync_driver_run_imports_neither_the_asyncio_extension_nor_the_orm(
+    env: MigrationEnv, backend: Backend, command: list[str]
+) -> None:
+    """``sqlalchemy.ext.asyncio`` imports the ORM: 50-90 ms a sync run has no use for."""
+    env.write_config(sqlalchemy_url=backend.sync_url)
+    env.add_revision("a1", upgrade="op.create_table('account', sa.Column('id', sa.Integer))")
+    if command == ["current"]:
+        run_and_list_modules(env, "upgrade", "head")
+    modules = run_and_list_modules(env, *command)
+    assert imported(modules, sa_dialect_of(backend.sync_url)) != []  # it did reach the database
+    assert imported(modules, "sqlalchemy.ext.asyncio") == []
+    assert imported(modules, "sqlalchemy.orm") == []
+    assert await env.version_rows() == ["a1"]
+    assert "account" in await backend.tables()
+
+
+def sa_dialect_of(url: str) -> str:
+    return "sqlalchemy.dialects." + url.split(":", 1)[0].split("+", 1)[0]
