@@ -59,14 +59,14 @@ def is_async_engine(value: object) -> TypeGuard[AsyncEngine]:
     been imported, and importing it imports the ORM (50-90 ms): a run on a sync driver
     (``sqlite://``, ``postgresql+psycopg://``) should not pay that just to ask.
     """
-    module = sys.modules.get("sqlalchemy.ext.asyncio")
-    return module is not None and isinstance(value, module.AsyncEngine)
+    kind = getattr(sys.modules.get("sqlalchemy.ext.asyncio"), "AsyncEngine", None)
+    return kind is not None and isinstance(value, kind)  # None: not (yet) imported
 
 
 def is_async_connection(value: object) -> TypeGuard[AsyncConnection]:
     """Whether ``value`` is SQLAlchemy's ``AsyncConnection`` (see `is_async_engine`)."""
-    module = sys.modules.get("sqlalchemy.ext.asyncio")
-    return module is not None and isinstance(value, module.AsyncConnection)
+    kind = getattr(sys.modules.get("sqlalchemy.ext.asyncio"), "AsyncConnection", None)
+    return kind is not None and isinstance(value, kind)
 
 
 def engine_options(config: Config, section: str | None) -> dict[str, Any]:

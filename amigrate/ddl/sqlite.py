@@ -177,15 +177,16 @@ def begin_immediate(connection: Connection, busy_timeout_ms: int) -> None:
     deadline work), then the busy timeout goes back up for the step's statements (a COMMIT
     waits for readers). Three statements, sent as one script: through aiosqlite each
     statement SQLAlchemy runs costs three or four trips to the driver's thread, the script
-    one. SQLAlchemy's events and logging do not see the script. When it fails, it runs
-    again statement by statement, so the error is SQLAlchemy's (``database is locked``);
-    either way the busy timeout is ``busy_timeout_ms`` afterwards and nothing has begun.
+    one. SQLAlchemy's events and logging do not see the script. When it fails before the
+    lock is taken, it runs again statement by statement, so the error is SQLAlchemy's
+    (``database is locked``), the busy timeout is ``busy_timeout_ms`` and nothing has begun.
+    A driver that cannot say whether it is in a transaction gets the statements one by one.
     """
     statements = ("PRAGMA busy_timeout = 0", "BEGIN IMMEDIATE")
     waiting = f"PRAGMA busy_timeout = {busy_timeout_ms}"
     driver: Any = connection.connection.driver_connection
     # the driver's executescript first commits an open transaction: none may be open
-    if getattr(driver, "executescript", None) is not None and not driver.in_transaction:
+    if getattr(driver, "executescript", None) is not None and not _in_transaction(driver):
         try:
             result = driver.executescript(";\n".join((*statements, waiting)))
             if inspect.isawaitable(result):  # aiosqlite
@@ -194,13 +195,18 @@ def begin_immediate(connection: Connection, busy_timeout_ms: int) -> None:
                 await_only(result)
             return
         except Exception:
-            if driver.in_transaction:  # only the last PRAGMA failed: the lock is ours
+            if _in_transaction(driver):  # only the last PRAGMA failed: the caller rolls back
                 raise
     try:
         for statement in statements:
             connection.exec_driver_sql(statement)
     finally:
         connection.exec_driver_sql(waiting)
+
+
+def _in_transaction(driver: Any) -> bool:
+    """Whether SQLite holds a transaction open; True (play safe) when the driver cannot say."""
+    return bool(getattr(driver, "in_transaction", True))
 
 
 def _driver_autocommit(dbapi_connection: DBAPIConnection | None) -> None:

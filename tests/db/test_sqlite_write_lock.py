@@ -71,9 +71,16 @@ def driver(request: pytest.FixtureRequest) -> str:
 async def test_takes_the_lock_and_later_statements_wait(tmp_path: Path, driver: str) -> None:
     path = tmp_path / "app.sqlite"
 
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
     def work(connection: sa.Connection) -> tuple[bool, int, bool]:
         connection.connection.dbapi_connection.isolation_level = None  # type: ignore[union-attr]
+        sa.event.listen(connection, "before_cursor_execute", record)
         begin_immediate(connection, 4321)
+        sa.event.remove(connection, "before_cursor_execute", record)
         held = not can_write(path)
         waits = busy_timeout(connection)
         connection.exec_driver_sql("CREATE TABLE t (id INTEGER)")
@@ -81,6 +88,7 @@ async def test_takes_the_lock_and_later_statements_wait(tmp_path: Path, driver: 
         return held, waits, connection.connection.driver_connection.in_transaction  # type: ignore[union-attr]
 
     held, waits, still_open = await on_sqlite(path, driver, work)
+    assert seen == [], "the lock went statement by statement, not as one script"
     assert held, "another connection could still write"
     assert waits == 4321
     assert not still_open

@@ -75,3 +75,15 @@ def test_a_record_holding_itself_does_not_recurse_forever() -> None:
     ops = UpgradeOps(ops=[])
     ops.ops.append(ops)
     assert repr(ops) == "UpgradeOps(ops=[...], upgrade_token='upgrades')"
+
+
+def test_a_plain_subclass_of_an_operation_keeps_pythons_repr() -> None:
+    """A user's own operation written as a plain class (Alembic style) must still repr."""
+    from amigrate.operations.ops_base import MigrateOperation
+
+    class TouchTableOp(MigrateOperation):
+        def __init__(self, table_name: str) -> None:
+            self.table_name = table_name
+
+    assert repr(TouchTableOp("t")).startswith("<")
+    assert "TouchTableOp object at 0x" in repr(TouchTableOp("t"))
