@@ -352,6 +352,15 @@ async def produce_migrations(
     return await _on_connection(bind, produce)  # type: ignore[no-any-return]
 
 
+def _on_sync_bind(bind: Any, function: Callable[[Connection], Any]) -> Any:
+    from sqlalchemy.engine import Connection
+
+    if isinstance(bind, Connection):
+        return function(bind)
+    with bind.connect() as connection:
+        return function(connection)
+
+
 async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> Any:
     """Call ``function`` with a sync connection from whatever ``bind`` is.
 
@@ -361,13 +370,20 @@ async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> An
     """
     from sqlalchemy.engine import Connection, Engine
 
-    from amigrate.aio.engines import is_async_connection, is_async_engine
+    from amigrate.aio.engines import (
+        in_greenlet,
+        is_async_connection,
+        is_async_engine,
+        runs_in_greenlet,
+    )
 
     if is_async_connection(bind):
         return await bind.run_sync(function)
     if is_async_engine(bind):
         async with bind.connect() as connection:
             return await connection.run_sync(function)
+    if isinstance(bind, Connection | Engine) and runs_in_greenlet(bind):
+        return await in_greenlet(_on_sync_bind, bind, function)  # an async driver's
     if isinstance(bind, Connection):
         return function(bind)
     if isinstance(bind, Engine):

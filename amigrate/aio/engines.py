@@ -1,7 +1,8 @@
 """Engines and connections: built from the config (NullPool), or the application's own.
 
-A URL's driver decides the bridge: async drivers (asyncpg, aiosqlite) run the sync core in
-``AsyncConnection.run_sync``; sync drivers (psycopg, sqlite3) run it in a worker thread.
+A URL's driver decides the bridge: async drivers (asyncpg, aiosqlite) run the sync core in a
+greenlet of the caller's loop (``greenlet_spawn``, what ``AsyncConnection.run_sync`` does);
+sync drivers (psycopg, sqlite3) run it in a worker thread.
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ import contextlib
 import contextvars
 import functools
 import sys
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 
 from amigrate._util import mask_url_password
 from amigrate.errors import ConfigError, ConnectionFailedError
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+_T = TypeVar("_T")
 
-    from sqlalchemy.engine import Dialect, Engine
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from sqlalchemy.engine import Connection, Dialect, Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from amigrate.config import Config
@@ -79,22 +82,39 @@ def engine_options(config: Config, section: str | None) -> dict[str, Any]:
     return options
 
 
-def create_engine_for(url: str, options: dict[str, Any]) -> Engine | AsyncEngine:
-    """A NullPool engine for ``url``: migrations hold one connection and give it back."""
+def create_engine_for(url: str, options: dict[str, Any]) -> Engine:
+    """A NullPool engine for ``url``: migrations hold one connection and give it back.
+
+    An async driver's (asyncpg, aiosqlite) is a plain ``Engine`` too, whose connections are
+    used inside ``greenlet_spawn`` only (`runs_in_greenlet`; ``bridge.GreenletConnection``).
+    That is what an ``AsyncEngine`` is underneath; making one would import SQLAlchemy's
+    asyncio extension and, with it, the ORM (50-90 ms of every command).
+    """
+    from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
     try:
-        if is_async_url(url):
-            from sqlalchemy.ext.asyncio import create_async_engine
-
-            return create_async_engine(url, poolclass=NullPool, **options)
-        from sqlalchemy import create_engine
-
+        is_async_url(url)  # a URL SQLAlchemy cannot use is a ConfigError that says why
         return create_engine(url, poolclass=NullPool, **options)
     except ConfigError:
         raise
     except Exception as exc:
         raise ConfigError(f"cannot create an engine for {mask_url_password(url)}: {exc}") from exc
+
+
+def runs_in_greenlet(value: Engine | Connection) -> bool:
+    """Whether a sync ``Engine``/``Connection`` belongs to an async driver (asyncpg, aiosqlite).
+
+    Its driver calls must run inside ``greenlet_spawn``, in the event loop's thread.
+    """
+    return bool(getattr(value.dialect, "is_async", False))
+
+
+async def in_greenlet(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` in a greenlet of the running loop, as ``AsyncConnection.run_sync`` does."""
+    from sqlalchemy.util import greenlet_spawn
+
+    return cast("_T", await greenlet_spawn(fn, *args, _require_await=False))
 
 
 class ServerEngines:
@@ -109,12 +129,12 @@ class ServerEngines:
     """
 
     def __init__(self) -> None:
-        self._engines: dict[str, Engine | AsyncEngine] = {}
+        self._engines: dict[str, Engine] = {}
         self._url: contextvars.ContextVar[str | None] = contextvars.ContextVar(
             "amigrate_connect_to", default=None
         )
 
-    def engine_for(self, url: str, options: dict[str, Any]) -> Engine | AsyncEngine:
+    def engine_for(self, url: str, options: dict[str, Any]) -> Engine:
         """The engine for ``url`` (shared with the other databases of its server)."""
         from sqlalchemy import event
 
@@ -122,9 +142,8 @@ class ServerEngines:
         engine = self._engines.get(key)
         if engine is None:
             engine = self._engines[key] = create_engine_for(url, options)
-            sync_engine = getattr(engine, "sync_engine", engine)
             hook = functools.partial(self._make_for_url, options.get("connect_args", {}))
-            event.listen(sync_engine, "do_connect", hook)
+            event.listen(engine, "do_connect", hook)
         return engine
 
     @contextlib.contextmanager
@@ -158,8 +177,8 @@ class ServerEngines:
     async def dispose(self) -> None:
         engines, self._engines = list(self._engines.values()), {}
         for engine in engines:
-            if is_async_engine(engine):
-                await engine.dispose()
+            if runs_in_greenlet(engine):
+                await in_greenlet(engine.dispose)
             else:
                 engine.dispose()
 

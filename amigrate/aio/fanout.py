@@ -274,11 +274,11 @@ async def target_source(
         raise ConfigError(
             f"schema tenants need PostgreSQL; {mask_url_password(url)} is {engine.dialect.name}"
         )
-    from amigrate.aio.engines import is_async_engine
+    from amigrate.aio.engines import runs_in_greenlet
 
     with engines.connect_to(url):
-        if is_async_engine(engine):
-            async with _async_connection(engine, url, target.schema) as connection:
+        if runs_in_greenlet(engine):
+            async with _greenlet_connection(engine, url, target.schema) as connection:
                 yield connection
         else:
             async with _sync_connection(engine, url, target.schema) as sync_connection:
@@ -286,11 +286,12 @@ async def target_source(
 
 
 @contextlib.asynccontextmanager
-async def _async_connection(engine: Any, url: str, schema: str | None) -> AsyncIterator[Any]:
-    from amigrate.aio.engines import connection_failed
+async def _greenlet_connection(engine: Any, url: str, schema: str | None) -> AsyncIterator[Any]:
+    from amigrate.aio.bridge import GreenletConnection
+    from amigrate.aio.engines import connection_failed, in_greenlet
 
     try:
-        connection = await engine.connect()
+        connection = GreenletConnection(await in_greenlet(engine.connect))
     except Exception as exc:
         raise connection_failed(url, exc) from exc
     try:
@@ -299,7 +300,7 @@ async def _async_connection(engine: Any, url: str, schema: str | None) -> AsyncI
         yield connection
     finally:
         with anyio_shielded():
-            await connection.close()
+            await in_greenlet(connection.sync_connection.close)
 
 
 @contextlib.asynccontextmanager

@@ -142,3 +142,39 @@ async def test_autocommit_block_on_both_backends(env: MigrationEnv, backend: Bac
         await command.upgrade(env.config, "head")
     assert await env.version_rows() == ["a1"]
     assert await env.tables() == {"alembic_version", "a"}
+
+
+ASYNC_CONNECTION_API = """
+from sqlalchemy import text
+from amigrate import context
+
+
+async def run_migrations_online():
+    async with context.connect() as connection:
+        # what an app's env.py may do first: plain AsyncConnection calls, committed
+        await connection.execute(text("CREATE TABLE seeded (id INTEGER)"))
+        await connection.execute(text("INSERT INTO seeded (id) VALUES (7)"))
+        await connection.commit()
+        seen = (await connection.execute(text("SELECT id FROM seeded"))).scalar_one()
+        await connection.rollback()
+        assert seen == 7, seen
+        assert connection.dialect.name in ("sqlite", "postgresql")
+        await connection.run_sync(work)
+
+
+def work(connection):
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+async def test_async_env_py_can_use_the_connection_as_an_async_connection(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    """``context.connect()`` on an async URL answers AsyncConnection's calls, not only run_sync."""
+    env.write_file("migrations/env.py", ASYNC_CONNECTION_API)
+    env.add_revision("a1", upgrade=TABLE_A)
+    await command.upgrade(env.config, "head")
+    assert await env.tables() == {"alembic_version", "a", "seeded"}
+    assert await env.version_rows() == ["a1"]

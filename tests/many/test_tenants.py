@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from _envfactory import MigrationEnv
     from _pgserver import PostgresServer
+    from sqlalchemy.engine import Connection
 
 TENANTS = 50
 REVISIONS = 20
@@ -150,24 +151,29 @@ async def test_fifty_schemas_each_with_its_own_version_table(
     await engine.dispose()
 
 
-async def test_databases_of_one_server_share_an_engine(tenant_databases: list[str]) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.ext.asyncio import AsyncEngine
+def current_database(connection: Connection) -> str | None:
+    return connection.exec_driver_sql("SELECT current_database()").scalar()
 
-    from amigrate.aio.engines import ServerEngines
+
+async def test_databases_of_one_server_share_an_engine(tenant_databases: list[str]) -> None:
+    from sqlalchemy.engine import make_url
+
+    from amigrate.aio.engines import ServerEngines, in_greenlet
 
     first, second = tenant_databases[:2]
     engines = ServerEngines()
     try:
         engine = engines.engine_for(first, {})
-        assert isinstance(engine, AsyncEngine)
+        assert engine.dialect.driver == "asyncpg"  # an async driver's engine, used in greenlets
         assert engines.engine_for(second, {}) is engine  # the server's settings read once
         assert engines.engine_for(second, {"echo": True}) is not engine
         for url in (first, second):
             with engines.connect_to(url):
-                async with engine.connect() as connection:
-                    found = await connection.scalar(text("SELECT current_database()"))
+                connection = await in_greenlet(engine.connect)
+                try:
+                    found = await in_greenlet(current_database, connection)
+                finally:
+                    await in_greenlet(connection.close)
             assert found == make_url(url).database  # yet each connection goes to its own
     finally:
         await engines.dispose()
