@@ -370,6 +370,7 @@ async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> An
     """
     from sqlalchemy.engine import Connection, Engine
 
+    from amigrate.aio.bridge import GreenletConnection
     from amigrate.aio.engines import (
         in_greenlet,
         is_async_connection,
@@ -377,7 +378,7 @@ async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> An
         runs_in_greenlet,
     )
 
-    if is_async_connection(bind):
+    if is_async_connection(bind) or isinstance(bind, GreenletConnection):
         return await bind.run_sync(function)
     if is_async_engine(bind):
         async with bind.connect() as connection:

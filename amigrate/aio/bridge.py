@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from amigrate.aio.engines import (
     connection_failed,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
     from amigrate.runtime.environment import EnvironmentContext
 
@@ -55,15 +57,19 @@ class GreenletConnection:
     caller's event loop, and each driver call inside it is awaited there. Everything else
     (``execute``, ``commit``, ``begin``, ...) is answered by a real ``AsyncConnection`` around
     the same connection, made on first use: only then are SQLAlchemy's asyncio extension and
-    the ORM it imports loaded (50-90 ms that a plain migration has no use for).
+    the ORM it imports loaded (50-90 ms that a plain migration has no use for). Where an
+    actual ``AsyncConnection`` is needed (``AsyncSession(bind=...)``, ``isinstance``), pass
+    ``as_async_connection()``; ``sync_engine`` is refused so that ``AsyncSession`` cannot
+    quietly open a second connection outside the migration's transaction.
     """
 
     def __init__(self, connection: Connection) -> None:
         self.sync_connection = connection
+        self._async_connection: Any = None
 
-    @property
-    def sync_engine(self) -> Engine:
-        return self.sync_connection.engine
+    def __repr__(self) -> str:
+        driver = f"{self.dialect.name}+{self.dialect.driver}"
+        return f"<GreenletConnection {driver}: as_async_connection() gives its AsyncConnection>"
 
     @property
     def dialect(self) -> Any:
@@ -74,16 +80,32 @@ class GreenletConnection:
 
         return await greenlet_spawn(fn, self.sync_connection, *args, _require_await=False, **kwargs)
 
-    def as_async_connection(self) -> Any:
-        """The ``AsyncConnection`` of this connection (the same one each time)."""
-        from sqlalchemy.ext.asyncio import AsyncConnection
+    def as_async_connection(self) -> AsyncConnection:
+        """The ``AsyncConnection`` of this very connection (made once, on first use)."""
+        if self._async_connection is None:
+            from sqlalchemy.ext.asyncio import AsyncConnection
 
-        return AsyncConnection._retrieve_proxy_for_target(self.sync_connection)
+            self._async_connection = AsyncConnection._retrieve_proxy_for_target(
+                self.sync_connection
+            )
+        return cast("AsyncConnection", self._async_connection)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        if name == "sync_engine":
+            raise AttributeError(
+                "a GreenletConnection has no sync_engine: pass connection.as_async_connection()"
+                " where an AsyncConnection is needed (AsyncSession(bind=...))"
+            )
         return getattr(self.as_async_connection(), name)
+
+
+def _yielded(connection: GreenletConnection) -> Any:
+    """What env.py gets: the real ``AsyncConnection`` when its module is loaded anyway."""
+    if "sqlalchemy.ext.asyncio" in sys.modules:  # env.py or the app imported it: it is free
+        return connection.as_async_connection()
+    return connection
 
 
 class Connector:
@@ -100,11 +122,13 @@ class Connector:
         from sqlalchemy.engine import Connection, Engine
 
         source = self.source if self.source is not None else self._engine_from_config()
-        if is_async_connection(source) or isinstance(source, GreenletConnection):
+        if is_async_connection(source):
             return source
+        if isinstance(source, GreenletConnection):  # a tenant's, made by the fan-out
+            return _yielded(source)
         if isinstance(source, Connection):
             if runs_in_greenlet(source):
-                return GreenletConnection(source)
+                return _yielded(GreenletConnection(source))
             return ThreadedConnection(source)
         if is_async_engine(source):
             try:
@@ -119,7 +143,7 @@ class Connector:
             except Exception as exc:
                 raise connection_failed(str(source.url), exc) from exc
             self._cleanup.append(functools.partial(in_greenlet, sync_connection.close))
-            return GreenletConnection(sync_connection)
+            return _yielded(GreenletConnection(sync_connection))
         if isinstance(source, Engine):
             import anyio.to_thread
 
@@ -129,10 +153,13 @@ class Connector:
         raise AmigrateError(f"cannot migrate through a {type(source).__name__}")
 
     async def __aexit__(self, *exc_info: object) -> None:
-        while self._cleanup:
-            result = self._cleanup.pop()()
-            if result is not None:
-                await result
+        import anyio
+
+        with anyio.CancelScope(shield=True):  # a cancelled run still closes what it opened
+            while self._cleanup:
+                result = self._cleanup.pop()()
+                if result is not None:
+                    await result
 
     # -- sync env.py (in a worker thread) -------------------------------------------------
 

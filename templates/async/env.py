@@ -43,6 +43,6 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    """Run the migrations on an AsyncConnection to sqlalchemy.url, or the one your app passed."""
+    """Run the migrations on a connection to sqlalchemy.url, or on the one your app passed."""
     async with context.connect() as connection:
         await connection.run_sync(do_run_migrations)

@@ -178,3 +178,86 @@ async def test_async_env_py_can_use_the_connection_as_an_async_connection(
     await command.upgrade(env.config, "head")
     assert await env.tables() == {"alembic_version", "a", "seeded"}
     assert await env.version_rows() == ["a1"]
+
+
+SESSION_ON_THE_CONNECTION = """
+from sqlalchemy import MetaData, Table, Column, Integer, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession  # loaded by env.py itself
+from amigrate import compare_metadata, context
+
+
+async def run_migrations_online():
+    async with context.connect() as connection:
+        assert isinstance(connection, AsyncConnection), type(connection)
+        await connection.execute(text("CREATE TABLE seeded (id INTEGER)"))  # not committed
+        async with AsyncSession(bind=connection) as session:  # the same connection
+            rows = (await session.execute(text("SELECT count(*) FROM seeded"))).scalar_one()
+        assert rows == 0, rows
+        await connection.commit()
+        wanted = MetaData()
+        Table("seeded", wanted, Column("id", Integer))
+        Table("extra", wanted, Column("id", Integer))
+        diffs = await compare_metadata(connection, wanted)
+        assert [d[0] for d in diffs] == ["add_table"], diffs
+        await connection.rollback()  # end the comparison's reads: the run commits its own
+        await connection.run_sync(work)
+
+
+def work(connection):
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+SESSION_NEEDS_THE_REAL_CONNECTION = """
+import sys
+from sqlalchemy import MetaData, Table, Column, Integer, text
+from amigrate import compare_metadata, context
+
+
+async def run_migrations_online():
+    async with context.connect() as connection:
+        wanted = MetaData()
+        Table("extra", wanted, Column("id", Integer))
+        diffs = await compare_metadata(connection, wanted)
+        assert [d[0] for d in diffs] == ["add_table"], diffs
+        assert "sqlalchemy.ext.asyncio" not in sys.modules  # nothing so far needed it
+        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        try:
+            AsyncSession(bind=connection)
+        except ArgumentError as exc:  # never a session on a second connection
+            assert "as_async_connection" in repr(connection), repr(connection)
+        else:
+            raise AssertionError("AsyncSession took the connection's engine")
+        await connection.rollback()  # end the comparison's reads
+        await connection.execute(text("CREATE TABLE seeded (id INTEGER)"))
+        async with AsyncSession(bind=connection.as_async_connection()) as session:
+            rows = (await session.execute(text("SELECT count(*) FROM seeded"))).scalar_one()
+        assert rows == 0, rows
+        await connection.commit()
+        await connection.run_sync(work)
+
+
+def work(connection):
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [SESSION_ON_THE_CONNECTION, SESSION_NEEDS_THE_REAL_CONNECTION],
+    ids=["asyncio-imported-by-env-py", "asyncio-imported-later"],
+)
+async def test_an_async_session_runs_on_the_migration_connection(
+    env: MigrationEnv, backend: Backend, body: str
+) -> None:
+    """Run as a user runs it (a fresh ``amigrate`` process: what env.py imports matters)."""
+    env.write_file("migrations/env.py", body)
+    env.add_revision("a1", upgrade=TABLE_A)
+    env.run("upgrade", "head", check=True)
+    assert await env.tables() == {"alembic_version", "a", "seeded"}
+    assert await env.version_rows() == ["a1"]
