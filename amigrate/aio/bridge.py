@@ -115,6 +115,8 @@ class Connector:
         self.env = env
         self.source = source
         self._cleanup: list[Callable[[], Any]] = []
+        # the connection we opened, and how to commit it (see _commit_what_is_left)
+        self._opened: tuple[Connection, Callable[[], Any]] | None = None
 
     # -- async env.py ---------------------------------------------------------------------
 
@@ -136,6 +138,8 @@ class Connector:
             except Exception as exc:
                 raise connection_failed(str(source.url), exc) from exc
             self._cleanup.append(connection.close)
+            assert connection.sync_connection is not None  # started by connect()
+            self._opened = (connection.sync_connection, connection.commit)
             return connection
         if isinstance(source, Engine) and runs_in_greenlet(source):
             try:
@@ -143,23 +147,42 @@ class Connector:
             except Exception as exc:
                 raise connection_failed(str(source.url), exc) from exc
             self._cleanup.append(functools.partial(in_greenlet, sync_connection.close))
+            self._opened = (sync_connection, functools.partial(in_greenlet, sync_connection.commit))
             return _yielded(GreenletConnection(sync_connection))
         if isinstance(source, Engine):
             import anyio.to_thread
 
             sync = await anyio.to_thread.run_sync(self._connect_sync, source)
             self._cleanup.append(functools.partial(anyio.to_thread.run_sync, sync.close))
+            self._opened = (sync, functools.partial(anyio.to_thread.run_sync, sync.commit))
             return ThreadedConnection(sync)
         raise AmigrateError(f"cannot migrate through a {type(source).__name__}")
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         import anyio
 
         with anyio.CancelScope(shield=True):  # a cancelled run still closes what it opened
-            while self._cleanup:
-                result = self._cleanup.pop()()
-                if result is not None:
-                    await result
+            try:
+                if exc_type is None and self._must_commit():
+                    assert self._opened is not None
+                    await self._opened[1]()
+            finally:
+                while self._cleanup:
+                    result = self._cleanup.pop()()
+                    if result is not None:
+                        await result
+
+    def _must_commit(self) -> bool:
+        """Whether the connection we opened ends the block inside a transaction.
+
+        That happens when env.py ran a statement of its own before the migrations (SQLAlchemy
+        began a transaction for it): the run then treats the transaction as the caller's
+        and leaves the COMMIT to it. Closing would roll the migrations back, silently (on
+        SQLite, all but the DDL the driver had already committed, which leaves tables
+        without their version row). The connection is ours and the block ended without an
+        error: commit it.
+        """
+        return self._opened is not None and self._opened[0].in_transaction()
 
     # -- sync env.py (in a worker thread) -------------------------------------------------
 
@@ -172,6 +195,7 @@ class Connector:
         if isinstance(source, Engine) and not runs_in_greenlet(source):
             connection = self._connect_sync(source)
             self._cleanup.append(connection.close)
+            self._opened = (connection, connection.commit)
             return connection
         raise ScriptError(
             "env.py's run_migrations_online() is a plain function, but the database is "
@@ -180,9 +204,14 @@ class Connector:
             hint="make it 'async def' (see the async template) or use a sync driver URL",
         )
 
-    def __exit__(self, *exc_info: object) -> None:
-        while self._cleanup:
-            self._cleanup.pop()()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        try:
+            if exc_type is None and self._must_commit():
+                assert self._opened is not None
+                self._opened[1]()
+        finally:
+            while self._cleanup:
+                self._cleanup.pop()()
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -261,3 +261,71 @@ async def test_an_async_session_runs_on_the_migration_connection(
     env.run("upgrade", "head", check=True)
     assert await env.tables() == {"alembic_version", "a", "seeded"}
     assert await env.version_rows() == ["a1"]
+
+
+STATEMENT_FIRST = """
+from sqlalchemy import text
+from amigrate import context
+
+
+async def run_migrations_online():
+    async with context.connect() as connection:
+        await connection.execute(text("SELECT 1"))  # SQLAlchemy begins a transaction for it
+        await connection.run_sync(work)
+        {after}
+
+
+def work(connection):
+    context.configure(connection=connection)
+    with context.begin_transaction():  # inside env.py's transaction: the run leaves COMMIT
+        context.run_migrations()
+"""
+
+
+async def test_what_env_py_left_uncommitted_on_our_connection_is_committed(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    """Closing would roll the migrations back without a word (and, on SQLite, keep the
+    tables the driver had committed but not their version row)."""
+    env.write_file("migrations/env.py", STATEMENT_FIRST.format(after="pass"))
+    env.add_revision("a1", upgrade=TABLE_A)
+    await command.upgrade(env.config, "head")
+    assert await env.tables() == {"alembic_version", "a"}
+    assert await env.version_rows() == ["a1"]
+
+
+async def test_an_error_after_the_run_commits_nothing_left_open(
+    env: MigrationEnv, backend: Backend
+) -> None:
+    env.write_file(
+        "migrations/env.py", STATEMENT_FIRST.format(after="raise RuntimeError('after the run')")
+    )
+    env.add_revision("a1", upgrade=TABLE_A)
+    with pytest.raises(Exception, match="after the run"):
+        await command.upgrade(env.config, "head")
+    assert await env.version_rows() == []
+    if backend.name == "postgresql":
+        assert await env.tables() == set()
+
+
+SYNC_STATEMENT_FIRST = """
+from sqlalchemy import text
+from amigrate import context
+
+
+def run_migrations_online():
+    with context.connect() as connection:
+        connection.execute(text("SELECT 1"))  # SQLAlchemy begins a transaction for it
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+"""
+
+
+async def test_a_sync_env_py_gets_the_same_commit(env: MigrationEnv, backend: Backend) -> None:
+    env.write_config(sqlalchemy_url=backend.sync_url.replace("%", "%%"))
+    env.write_file("migrations/env.py", SYNC_STATEMENT_FIRST)
+    env.add_revision("a1", upgrade=TABLE_A)
+    await command.upgrade(env.config, "head")
+    assert await env.tables() == {"alembic_version", "a"}
+    assert await env.version_rows() == ["a1"]
