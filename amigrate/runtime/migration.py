@@ -302,11 +302,34 @@ class MigrationContext:
 
     @contextlib.contextmanager
     def _step_transaction(self) -> Iterator[None]:
+        if self._external:
+            self._make_callers_sqlite_transaction_real()
         if self._whole_run or self._external:
             yield
             return
         with self._transaction_block():
             yield
+
+    def _make_callers_sqlite_transaction_real(self) -> None:
+        """On SQLite, open the caller's transaction in the driver before the step's DDL.
+
+        SQLAlchemy counts a transaction as begun at the caller's first statement, but the
+        sqlite3 driver (aiosqlite too) BEGINs only before INSERT/UPDATE/DELETE: after mere
+        reads, the step's DDL would be committed as it ran, whatever the caller then did
+        with its transaction (a rollback, or a failing revision, would leave tables without
+        their version rows). A BEGIN here makes the caller's COMMIT or ROLLBACK cover it all,
+        as on PostgreSQL.
+        """
+        connection = self.connection
+        if connection is None or self.dialect.name != "sqlite":
+            return
+        driver = connection.connection.driver_connection
+        if getattr(driver, "in_transaction", True):
+            return
+        if self._immediate:
+            self._begin_immediate(connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     @contextlib.contextmanager
     def _transaction_block(self) -> Iterator[None]:

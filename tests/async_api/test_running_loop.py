@@ -99,3 +99,33 @@ async def test_sync_facade_inside_a_loop_refuses(env: MigrationEnv) -> None:
 
     with pytest.raises(AmigrateError, match=r"inside a running event loop.*await amigrate"):
         sync.upgrade(env.config, "head")
+
+
+@pytest.mark.parametrize("ending", ["rollback", "commit"])
+async def test_migrations_inside_the_apps_transaction_follow_its_end(
+    env: MigrationEnv, backend: Backend, ending: str
+) -> None:
+    """The app's connection is already in a transaction (it read something): the migrations
+    join it, and the app's ROLLBACK undoes them whole, on SQLite as on PostgreSQL (where
+    the sqlite3 driver would otherwise have committed the DDL as it ran)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    env.use_template("async")
+    env.write_config(sqlalchemy_url=None)
+    table_revision(env, "a1", "account")
+    table_revision(env, "b2", "invoice", "a1")
+    engine = create_async_engine(backend.async_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))  # the app's transaction has begun
+            await command.upgrade(env.config, "head", connection=connection)
+            await (connection.rollback() if ending == "rollback" else connection.commit())
+    finally:
+        await engine.dispose()
+    if ending == "rollback":
+        assert await env.tables() == set()
+        assert await env.version_rows() == []
+    else:
+        assert await env.tables() == {"alembic_version", "account", "invoice"}
+        assert await env.version_rows() == ["b2"]
