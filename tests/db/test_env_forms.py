@@ -63,6 +63,20 @@ def work(connection):
 """
 
 
+async def upgrade_through(env: MigrationEnv, env_py: str) -> None:
+    """With ``env_py`` as env.py, upgrade to a1; it must run and be recorded."""
+    env.write_file("migrations/env.py", env_py)
+    env.add_revision("a1", upgrade=TABLE_A)
+    await command.upgrade(env.config, "head")
+    await assert_at_a1(env)
+
+
+async def assert_at_a1(env: MigrationEnv) -> None:
+    """Revision a1 ran and was recorded: its table exists and it is the version row."""
+    assert await env.tables() == {"alembic_version", "a"}
+    assert await env.version_rows() == ["a1"]
+
+
 @pytest.mark.parametrize(
     ("body", "url_kind"), [(LEGACY_SYNC, "sync"), (LEGACY_ASYNCIO_RUN, "async")]
 )
@@ -71,11 +85,7 @@ async def test_legacy_env_py_doing_the_work_at_import(
 ) -> None:
     url = backend.sync_url if url_kind == "sync" else backend.async_url
     env.write_config(sqlalchemy_url=url.replace("%", "%%"))
-    env.write_file("migrations/env.py", body)
-    env.add_revision("a1", upgrade=TABLE_A)
-    await command.upgrade(env.config, "head")
-    assert await env.tables() == {"alembic_version", "a"}
-    assert await env.version_rows() == ["a1"]
+    await upgrade_through(env, body)
 
 
 async def test_env_py_without_hooks_or_work_is_an_error(
@@ -105,8 +115,7 @@ async def test_per_revision_transactions_keep_progress(env: MigrationEnv, backen
     env.add_revision("b2", "a1", upgrade=f"{TABLE_B}\nop.execute('SELECT nope')")
     with pytest.raises(MigrationFailedError):
         await command.upgrade(env.config, "head")
-    assert await env.tables() == {"alembic_version", "a"}
-    assert await env.version_rows() == ["a1"]
+    await assert_at_a1(env)
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -287,11 +296,7 @@ async def test_what_env_py_left_uncommitted_on_our_connection_is_committed(
 ) -> None:
     """Closing would roll the migrations back without a word (and, on SQLite, keep the
     tables the driver had committed but not their version row)."""
-    env.write_file("migrations/env.py", STATEMENT_FIRST.format(after="pass"))
-    env.add_revision("a1", upgrade=TABLE_A)
-    await command.upgrade(env.config, "head")
-    assert await env.tables() == {"alembic_version", "a"}
-    assert await env.version_rows() == ["a1"]
+    await upgrade_through(env, STATEMENT_FIRST.format(after="pass"))
 
 
 async def test_an_error_after_the_run_commits_nothing_left_open(
@@ -324,8 +329,4 @@ def run_migrations_online():
 
 async def test_a_sync_env_py_gets_the_same_commit(env: MigrationEnv, backend: Backend) -> None:
     env.write_config(sqlalchemy_url=backend.sync_url.replace("%", "%%"))
-    env.write_file("migrations/env.py", SYNC_STATEMENT_FIRST)
-    env.add_revision("a1", upgrade=TABLE_A)
-    await command.upgrade(env.config, "head")
-    assert await env.tables() == {"alembic_version", "a"}
-    assert await env.version_rows() == ["a1"]
+    await upgrade_through(env, SYNC_STATEMENT_FIRST)
