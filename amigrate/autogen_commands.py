@@ -353,6 +353,7 @@ async def produce_migrations(
 
 
 def _on_sync_bind(bind: Any, function: Callable[[Connection], Any]) -> Any:
+    """``function`` on a sync ``Connection``, or on a connection of a sync ``Engine``."""
     from sqlalchemy.engine import Connection
 
     if isinstance(bind, Connection):
@@ -383,13 +384,10 @@ async def _on_connection(bind: Any, function: Callable[[Connection], Any]) -> An
     if is_async_engine(bind):
         async with bind.connect() as connection:
             return await connection.run_sync(function)
-    if isinstance(bind, Connection | Engine) and runs_in_greenlet(bind):
-        return await in_greenlet(_on_sync_bind, bind, function)  # an async driver's
-    if isinstance(bind, Connection):
-        return function(bind)
-    if isinstance(bind, Engine):
-        with bind.connect() as connection:
-            return function(connection)
+    if isinstance(bind, Connection | Engine):
+        if runs_in_greenlet(bind):  # an async driver's: its calls are awaited in the loop
+            return await in_greenlet(_on_sync_bind, bind, function)
+        return _on_sync_bind(bind, function)
     raise ConfigError(
         f"cannot compare with a {type(bind).__name__}",
         hint="pass an AsyncEngine, AsyncConnection, Engine or Connection",

@@ -115,7 +115,7 @@ class Connector:
         self.env = env
         self.source = source
         self._cleanup: list[Callable[[], Any]] = []
-        # the connection we opened, and how to commit it (see _commit_what_is_left)
+        # the connection we opened, and how to commit it (see _commit_left_open)
         self._opened: tuple[Connection, Callable[[], Any]] | None = None
 
     # -- async env.py ---------------------------------------------------------------------
@@ -163,26 +163,26 @@ class Connector:
 
         with anyio.CancelScope(shield=True):  # a cancelled run still closes what it opened
             try:
-                if exc_type is None and self._must_commit():
-                    assert self._opened is not None
-                    await self._opened[1]()
+                if exc_type is None and (committing := self._commit_left_open()) is not None:
+                    await committing
             finally:
                 while self._cleanup:
                     result = self._cleanup.pop()()
                     if result is not None:
                         await result
 
-    def _must_commit(self) -> bool:
-        """Whether the connection we opened ends the block inside a transaction.
+    def _commit_left_open(self) -> Any:
+        """Commit the connection we opened if it ends the block inside a transaction; what
+        the commit returns (an awaitable for an async env.py's connection), else None.
 
         That happens when env.py ran a statement of its own before the migrations (SQLAlchemy
         began a transaction for it): the run then treats the transaction as the caller's
-        and leaves the COMMIT to it. Closing would roll the migrations back, silently (on
-        SQLite, all but the DDL the driver had already committed, which leaves tables
-        without their version row). The connection is ours and the block ended without an
-        error: commit it.
+        and leaves the COMMIT to it. Closing would roll the migrations back, silently. The
+        connection is ours and the block ended without an error: commit it.
         """
-        return self._opened is not None and self._opened[0].in_transaction()
+        if self._opened is None or not self._opened[0].in_transaction():
+            return None
+        return self._opened[1]()
 
     # -- sync env.py (in a worker thread) -------------------------------------------------
 
@@ -206,9 +206,8 @@ class Connector:
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         try:
-            if exc_type is None and self._must_commit():
-                assert self._opened is not None
-                self._opened[1]()
+            if exc_type is None:
+                self._commit_left_open()
         finally:
             while self._cleanup:
                 self._cleanup.pop()()

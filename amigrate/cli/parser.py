@@ -22,6 +22,7 @@ Render = Callable[[argparse.Namespace, Any], str]
 @dataclass(repr=False, frozen=True, slots=True)
 class Arg:
     __repr__ = fields_repr
+
     flags: tuple[str, ...]
     options: dict[str, Any]
 

@@ -186,7 +186,7 @@ def begin_immediate(connection: Connection, busy_timeout_ms: int) -> None:
     waiting = f"PRAGMA busy_timeout = {busy_timeout_ms}"
     driver: Any = connection.connection.driver_connection
     # the driver's executescript first commits an open transaction: none may be open
-    if getattr(driver, "executescript", None) is not None and not _in_transaction(driver):
+    if getattr(driver, "executescript", None) is not None and not driver_in_transaction(connection):
         try:
             result = driver.executescript(";\n".join((*statements, waiting)))
             if inspect.isawaitable(result):  # aiosqlite
@@ -195,7 +195,7 @@ def begin_immediate(connection: Connection, busy_timeout_ms: int) -> None:
                 await_only(result)
             return
         except Exception:
-            if _in_transaction(driver):  # only the last PRAGMA failed: the caller rolls back
+            if driver_in_transaction(connection):  # only the last PRAGMA failed: caller rolls back
                 raise
     try:
         for statement in statements:
@@ -204,9 +204,10 @@ def begin_immediate(connection: Connection, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql(waiting)
 
 
-def _in_transaction(driver: Any) -> bool:
-    """Whether SQLite holds a transaction open; True (play safe) when the driver cannot say."""
-    return bool(getattr(driver, "in_transaction", True))
+def driver_in_transaction(connection: Connection) -> bool:
+    """Whether SQLite itself holds a transaction open on ``connection`` (SQLAlchemy may count
+    one that the driver has not begun); True (play safe) when the driver cannot say."""
+    return bool(getattr(connection.connection.driver_connection, "in_transaction", True))
 
 
 def _driver_autocommit(dbapi_connection: DBAPIConnection | None) -> None:
@@ -216,4 +217,10 @@ def _driver_autocommit(dbapi_connection: DBAPIConnection | None) -> None:
 
 Impl = SQLiteImpl
 
-__all__ = ["Impl", "SQLiteImpl", "begin_immediate", "use_explicit_begin"]
+__all__ = [
+    "Impl",
+    "SQLiteImpl",
+    "begin_immediate",
+    "driver_in_transaction",
+    "use_explicit_begin",
+]

@@ -320,11 +320,12 @@ class MigrationContext:
         their version rows). A BEGIN here makes the caller's COMMIT or ROLLBACK cover it all,
         as on PostgreSQL.
         """
+        from amigrate.ddl.sqlite import driver_in_transaction
+
         connection = self.connection
         if connection is None or self.dialect.name != "sqlite":
             return
-        driver = connection.connection.driver_connection
-        if getattr(driver, "in_transaction", True):
+        if driver_in_transaction(connection):
             return
         if self._immediate:
             self._begin_immediate(connection)
