@@ -253,14 +253,14 @@ class StepGuard:
         return threading.get_ident() == self.loop_thread and in_greenlet()
 
     def check(self) -> None:
-        import anyio.from_thread
-        import anyio.lowlevel
-
         if self._in_callers_greenlet():
+            import anyio.lowlevel
             from sqlalchemy.util.concurrency import await_only
 
             await_only(anyio.lowlevel.checkpoint_if_cancelled())
         elif threading.get_ident() != self.loop_thread:
+            import anyio.from_thread
+
             with contextlib.suppress(RuntimeError):  # not an anyio worker thread
                 anyio.from_thread.check_cancelled()
 

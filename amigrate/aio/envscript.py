@@ -6,17 +6,24 @@
 2. Legacy: the module does the work at import, maybe with its own ``asyncio.run``; importing
    it in a worker thread (where that is legal) is the whole run.
 3. None: no env.py; a built-in environment uses ``sqlalchemy.url`` or the given connection.
+
+Offline (``--sql``) runs need no I/O, so the CLI drives them with no event loop at all
+(importing anyio's backend and starting a loop costs about 20 ms per command): there, what
+would go to a worker thread runs in place, and an ``async def`` hook gets a loop of its own.
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from amigrate.errors import ScriptError
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
 
     from sqlalchemy.engine import Connection
@@ -26,14 +33,12 @@ if TYPE_CHECKING:
 
 async def run_environment(env: EnvironmentContext) -> None:
     """Run the command ``env`` carries through the environment's env.py."""
-    import anyio.to_thread
-
     path = env.script.env_py
     if not path.is_file():
         await _run_builtin(env)
         return
     _prepend_sys_path(env)
-    module = await anyio.to_thread.run_sync(_load_env, env)
+    module = await _off_the_loop(_load_env, env)
     if env.migrations_ran:
         return  # legacy form: importing it did the work
     name = "run_migrations_offline" if env.as_sql else "run_migrations_online"
@@ -46,14 +51,43 @@ async def run_environment(env: EnvironmentContext) -> None:
         )
     if inspect.iscoroutinefunction(hook):
         with env.bound():
-            await hook()
+            if event_loop_running():
+                await hook()
+            else:
+                import anyio
+
+                anyio.run(hook)
     else:
-        await anyio.to_thread.run_sync(env.run_sync_hook, hook)
+        await _off_the_loop(env.run_sync_hook, hook)
     if not env.migrations_ran:
         raise ScriptError(
             f"env.py's {name}() returned without calling context.run_migrations()",
             location=str(path),
         )
+
+
+def event_loop_running() -> bool:
+    """Whether an event loop runs this code (not so when the CLI drives an offline command)."""
+    try:
+        import sniffio  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # then trio is not installed either: only asyncio can be running
+        import asyncio
+
+        return asyncio._get_running_loop() is not None
+    try:
+        sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+    return True
+
+
+async def _off_the_loop(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a worker thread, or right here when no event loop runs."""
+    if not event_loop_running():
+        return function(*args)
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(function, *args)
 
 
 def _load_env(env: EnvironmentContext) -> ModuleType:
@@ -71,11 +105,9 @@ def _prepend_sys_path(env: EnvironmentContext) -> None:
 
 async def _run_builtin(env: EnvironmentContext) -> None:
     """No env.py: migrate ``sqlalchemy.url`` (or the given connection) with default options."""
-    import anyio.to_thread
-
     with env.bound():
         if env.as_sql:
-            await anyio.to_thread.run_sync(_offline_builtin, env)
+            await _off_the_loop(_offline_builtin, env)
             return
         async with env.connect() as connection:
             await connection.run_sync(_online_builtin, env)

@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _load_config(args) if spec.needs_config else None
         loop = spec.needs_loop
         needs_loop = loop(args, config) if callable(loop) else loop
-        if needs_loop:
+        if needs_loop or getattr(args, "sql", False):  # progress lines: running or writing SQL
             _configure_logging()
         result = run(spec.call(args, config), needs_loop=needs_loop)
         text = spec.render(args, result)

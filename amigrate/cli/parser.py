@@ -69,6 +69,12 @@ LOCK_TIMEOUT = arg(
     help="how long to wait for the migration lock (default: lock_timeout, or 300)",
 )
 
+
+def _online(args: argparse.Namespace, config: Config | None) -> bool:
+    """Whether the command talks to a database; ``--sql`` only writes text, with no event loop."""
+    return not args.sql
+
+
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "upgrade",
@@ -82,7 +88,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ),
         lambda a, c: command.upgrade(_config(c), a.revision, sql=a.sql, tag=a.tag, **_lock(a)),
         output.render_steps,
-        needs_loop=True,
+        needs_loop=_online,
     ),
     CommandSpec(
         "downgrade",
@@ -90,7 +96,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (arg("revision", help="target: an id, -N, or base"), SQL, TAG, NO_LOCK, LOCK_TIMEOUT),
         lambda a, c: command.downgrade(_config(c), a.revision, sql=a.sql, tag=a.tag, **_lock(a)),
         output.render_steps,
-        needs_loop=True,
+        needs_loop=_online,
     ),
     CommandSpec(
         "stamp",
@@ -107,7 +113,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             _config(c), a.revisions, sql=a.sql, tag=a.tag, purge=a.purge, **_lock(a)
         ),
         output.render_stamp,
-        needs_loop=True,
+        needs_loop=_online,
     ),
     CommandSpec(
         "current",
@@ -138,7 +144,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (SQL,),
         lambda a, c: command.ensure_version(_config(c), sql=a.sql),
         output.render_nothing,
-        needs_loop=True,
+        needs_loop=_online,
     ),
     CommandSpec(
         "init",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from _envfactory import Backend, MigrationEnv
 
 TABLE = "op.create_table('account', sa.Column('id', sa.Integer, primary_key=True))"
@@ -69,6 +70,52 @@ def test_sql_needs_no_database(env: MigrationEnv) -> None:
     result = env.run("upgrade", "head", "--sql", check=True)
     assert "CREATE TABLE account" in result.stdout
     assert "INSERT INTO alembic_version (version_num) VALUES ('a1')" in result.stdout
+
+
+ASYNC_OFFLINE_HOOK = """
+import asyncio
+from amigrate import context
+
+
+async def run_migrations_offline():
+    await asyncio.sleep(0)  # needs a running event loop
+    context.configure(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+WORK_AT_IMPORT = """
+import asyncio
+from amigrate import context
+
+
+def offline():
+    context.configure(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def online():
+    raise AssertionError("--sql must not run the online branch")
+
+
+if context.is_offline_mode():
+    offline()
+else:
+    asyncio.run(online())
+"""
+
+
+@pytest.mark.parametrize("env_py", [ASYNC_OFFLINE_HOOK, WORK_AT_IMPORT], ids=["async", "legacy"])
+def test_sql_through_other_env_py_forms(env: MigrationEnv, env_py: str) -> None:
+    """The CLI writes SQL with no event loop of its own; an async hook gets one."""
+    env.write_file("migrations/env.py", env_py)
+    env.add_revision("a1", upgrade=TABLE)
+    env.write_config(sqlalchemy_url="postgresql://app:s3cret@db.invalid/app")
+    result = env.run("upgrade", "head", "--sql", check=True)
+    assert "CREATE TABLE account" in result.stdout
+    assert "INSERT INTO alembic_version (version_num) VALUES ('a1')" in result.stdout
+    assert re.search(r"Running upgrade  -> a1, revision a1 \(\d+ ms\)", result.stderr)
 
 
 def test_unreachable_database_masks_the_password(env: MigrationEnv) -> None:
