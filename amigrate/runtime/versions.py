@@ -2,8 +2,8 @@
 
 Reads and writes go through SQLAlchemy Core with bound parameters, so every ``UPDATE`` hits
 the compiled-statement cache (Alembic embeds ids as literal text and pays for it on each
-step). Offline, the same statements are compiled once per run and each step only renders its
-ids into the text as literals.
+step). Offline, the same statements are compiled once per run with placeholder ids, and
+each step only swaps its own ids in.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from amigrate.errors import MigrationFailedError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
     from amigrate.ddl.impl import DefaultImpl
     from amigrate.runtime.steps import VersionChange
+
+
+# Ids no revision has (not hexadecimal), compiled into the offline statements' text once.
+_PLACEHOLDER = {"old": "amigrate-old-id-placeholder", "new": "amigrate-new-id-placeholder"}
 
 
 class VersionTable:
@@ -42,7 +46,7 @@ class VersionTable:
             "update": self.table.update().where(column == old).values(version_num=new),
             "delete": self.table.delete().where(column == old),
         }
-        self._compiled: dict[str, SQLCompiler] = {}
+        self._templates: dict[str, tuple[str, Callable[[str], str]]] = {}
 
     def exists(self, connection: Connection) -> bool:
         from sqlalchemy import inspect
@@ -98,14 +102,22 @@ class VersionTable:
         """The statement's SQL with ``parameters`` written in as literals (offline mode).
 
         Compiling is most of a statement's cost and only the ids differ from step to step,
-        so each statement compiles once, its values left as "render at execution" slots
-        (SQLAlchemy's ``literal_execute``) that each step fills in.
+        so each statement compiles once with placeholder ids, and each step swaps its own
+        ids, rendered by the column type's literal processor, for the placeholders' text.
         """
-        compiled = self._compiled.get(kind)
-        if compiled is None:
-            options = {"literal_execute": True}
-            statement = self._statements[kind]
-            compiled = statement.compile(dialect=self.impl.dialect, compile_kwargs=options)
-            assert isinstance(compiled, SQLCompiler)
-            self._compiled[kind] = compiled
-        return compiled.construct_expanded_state(parameters).statement
+        template = self._templates.get(kind)
+        if template is None:
+            template = self._templates[kind] = self._template(kind)
+        text, literal = template
+        for key, value in parameters.items():
+            text = text.replace(literal(_PLACEHOLDER[key]), literal(value), 1)
+        return text
+
+    def _template(self, kind: str) -> tuple[str, Callable[[str], str]]:
+        type_ = self.table.c.version_num.type
+        literal = type_.literal_processor(self.impl.dialect)
+        assert literal is not None  # a string type always renders literals
+        options = {"literal_execute": True}  # values rendered when given, not at compile
+        compiled = self._statements[kind].compile(dialect=self.impl.dialect, compile_kwargs=options)
+        assert isinstance(compiled, SQLCompiler)
+        return compiled.construct_expanded_state(_PLACEHOLDER).statement, literal
