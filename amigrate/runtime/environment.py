@@ -178,6 +178,7 @@ class EnvironmentContext:
             context.run_migrations(self.work, self.load_script)
         finally:
             context.restore_driver_settings()
+            self.script.code_cache.save()
         self.migrations_ran = True
 
     def share_script_modules(self, modules: dict[str, ModuleType]) -> None:
@@ -194,7 +195,7 @@ class EnvironmentContext:
         if module is None:
             if not self.as_sql:  # revisions run on data from here on: they may churn through it
                 _gc.resume()
-            module = self._modules[path] = load_module(Path(path))
+            module = self._modules[path] = load_module(Path(path), self.script.code_cache)
         return module
 
     @contextlib.contextmanager

@@ -14,6 +14,7 @@ from amigrate.script.revision import Revision, RevisionMap
 
 if TYPE_CHECKING:
     from amigrate.config import Config
+    from amigrate.script.codecache import CodeCache
 
 
 @dataclass(repr=False, frozen=True, slots=True)
@@ -132,6 +133,13 @@ class ScriptDirectory:
     def revisions(self) -> RevisionMap:
         """The revision graph, read from file headers."""
         return RevisionMap(self.read_revisions())
+
+    @cached_property
+    def code_cache(self) -> CodeCache:
+        """Compiled revision files, for the runs that load them (``script/codecache.py``)."""
+        from amigrate.script.codecache import CodeCache
+
+        return CodeCache()
 
     def read_revisions(self) -> list[Revision]:
         from amigrate.script.headercache import read_folder

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import traceback
 from typing import TYPE_CHECKING
@@ -18,6 +19,10 @@ from amigrate.errors import ScriptError
 if TYPE_CHECKING:
     from pathlib import Path
     from types import ModuleType
+
+    from amigrate.script.codecache import CodeCache
+
+_NOT_A_NAME_CHARACTER = re.compile(r"\W")
 
 
 def module_name_for(path: Path) -> str:
@@ -29,12 +34,14 @@ def module_name_for(path: Path) -> str:
     """
     absolute = os.path.abspath(path)
     digest = hashlib.sha1(absolute.encode(), usedforsecurity=False).hexdigest()[:16]
-    stem = "".join(ch if ch.isalnum() else "_" for ch in path.stem)
-    return f"amigrate_scripts.s_{stem}_{digest}"
+    return f"amigrate_scripts.s_{_NOT_A_NAME_CHARACTER.sub('_', path.stem)}_{digest}"
 
 
-def load_module(path: Path) -> ModuleType:
-    """Execute ``path`` as a fresh module; a failure is a ``ScriptError`` at the failing line."""
+def load_module(path: Path, code_cache: CodeCache | None = None) -> ModuleType:
+    """Execute ``path`` as a fresh module; a failure is a ``ScriptError`` at the failing line.
+
+    With ``code_cache``, its compiled code comes from there instead of its own ``.pyc``.
+    """
     name = module_name_for(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -42,7 +49,10 @@ def load_module(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look modules up by name
     try:
-        spec.loader.exec_module(module)
+        if code_cache is None:
+            spec.loader.exec_module(module)
+        else:
+            exec(code_cache.code(str(path)), module.__dict__)
     except SyntaxError as exc:
         sys.modules.pop(name, None)
         raise ScriptError(
