@@ -343,6 +343,8 @@ async def stamp(
     if sql and len(targets) == 1 and ":" in targets[0]:
         start, _, end = targets[0].partition(":")
         starting, targets = graph.resolve(start or "base"), [end]
+    for each in targets:
+        graph.check_target(each)
     result: list[tuple[str, ...]] = []
 
     def work(heads: tuple[str, ...], context: MigrationContext) -> StampPlan:
@@ -431,7 +433,7 @@ async def _migrate(
     if runs_all_databases(config, source) and not sql:
         each = steps_work(planner, revision)
         locking = {"lock": lock, "lock_timeout": lock_timeout}
-        results = await run_many(config, each, None, None, False, None, **locking)
+        results = await run_many(config, each, None, None, False, None, check=[revision], **locking)
         return [step for result in results for step in result.steps]
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
@@ -444,6 +446,7 @@ async def _migrate(
         raise RevisionError(
             f"a range like {revision!r} only works with --sql", hint="name one target revision"
         )
+    graph.check_target(target)
     planned: dict[MigrationContext, list[MigrationStep]] = {}  # the last plan per database
 
     def work(heads: tuple[str, ...], context: MigrationContext) -> list[MigrationStep]:

@@ -52,7 +52,9 @@ async def upgrade_many(
 
     work = steps_work(plan_upgrade, revision)
     locking = {"lock": lock, "lock_timeout": lock_timeout}
-    return await run_many(config, work, targets, jobs, fail_fast, on_progress, **locking)
+    return await run_many(
+        config, work, targets, jobs, fail_fast, on_progress, check=[revision], **locking
+    )
 
 
 async def downgrade_many(
@@ -71,7 +73,9 @@ async def downgrade_many(
 
     work = steps_work(plan_downgrade, revision)
     locking = {"lock": lock, "lock_timeout": lock_timeout}
-    return await run_many(config, work, targets, jobs, fail_fast, on_progress, **locking)
+    return await run_many(
+        config, work, targets, jobs, fail_fast, on_progress, check=[revision], **locking
+    )
 
 
 async def stamp_many(
@@ -100,7 +104,9 @@ async def stamp_many(
         return work
 
     locking = {"lock": lock, "lock_timeout": lock_timeout}
-    return await run_many(config, make, targets, jobs, fail_fast, on_progress, **locking)
+    return await run_many(
+        config, make, targets, jobs, fail_fast, on_progress, check=wanted, **locking
+    )
 
 
 async def current_many(
@@ -160,11 +166,15 @@ async def run_many(
     jobs: int | None,
     fail_fast: bool,
     on_progress: Callable[[Progress], None] | None,
+    *,
+    check: Sequence[str] = (),
     **locking: Any,
 ) -> list[TargetResult]:
     """Parse the graph once, then run a work function per target through ``fan_out``.
 
-    ``locking`` is ``lock`` / ``lock_timeout``, as ``upgrade`` takes them (none: read only).
+    ``check``: the command's targets, refused before any database is touched if they
+    cannot name a revision. ``locking`` is ``lock`` / ``lock_timeout``, as ``upgrade``
+    takes them (none: read only).
     """
     from amigrate.aio.engines import ServerEngines
     from amigrate.aio.fanout import database_targets, fan_out, target_source
@@ -183,6 +193,8 @@ async def run_many(
         _gc.resume()  # each target leaves cyclic garbage (connections, tasks): collect it
     script = ScriptDirectory.from_config(config)
     graph = script.revisions
+    for each in check:
+        graph.check_target(each)
     modules: dict[str, Any] = {}
     engines = ServerEngines()  # the tenants of one server share an engine
 

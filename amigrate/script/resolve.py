@@ -58,6 +58,12 @@ def resolve(rmap: RevisionMap, target: str, current: tuple[str, ...] | None) -> 
     return (_single_match(rmap, text),)
 
 
+def counts_from_current(target: str) -> bool:
+    """Whether ``target`` is relative to the database's revisions (``+1``, ``branch@-2``)."""
+    text = target.strip()
+    return bool(_RELATIVE.fullmatch(text) or _BRANCH_RELATIVE.fullmatch(text))
+
+
 def resolve_one(rmap: RevisionMap, target: str, current: tuple[str, ...] | None) -> str | None:
     """See ``RevisionMap.resolve_one``."""
     found = resolve(rmap, target, current)

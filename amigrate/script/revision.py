@@ -439,6 +439,16 @@ class RevisionMap:
         """
         return _resolve.resolve(self, target, current)
 
+    def check_target(self, target: str) -> None:
+        """Raise now if ``target`` cannot name a revision, whatever a database is at.
+
+        Commands call this before they connect, so a mistyped target touches nothing (not
+        even a SQLite file that does not exist yet); ``+N`` / ``label@-N`` wait for the
+        database's revisions.
+        """
+        if not _resolve.counts_from_current(target):
+            self.resolve(target)
+
     def resolve_one(self, target: str, *, current: tuple[str, ...] | None = None) -> str | None:
         """The single revision a target names; None means base."""
         return _resolve.resolve_one(self, target, current)

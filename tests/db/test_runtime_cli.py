@@ -50,6 +50,20 @@ async def test_unknown_target(env: MigrationEnv, backend: Backend) -> None:
     assert await env.tables() == set()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["upgrade", "zz9"], ["downgrade", "zz9"], ["stamp", "zz9"], ["upgrade", "a1@zz9"]],
+    ids=" ".join,
+)
+def test_a_wrong_target_creates_no_sqlite_file(env: MigrationEnv, command: list[str]) -> None:
+    """The target is checked before connecting: SQLite would create the file on connect."""
+    database = env.root / "app.db"
+    env.write_config(sqlalchemy_url="sqlite+aiosqlite:///%(here)s/app.db")
+    env.add_revision("a1", upgrade=TABLE)
+    one_line_error(env.run(*command), "zz9")
+    assert not database.exists()
+
+
 async def test_downgrade_above_current(env: MigrationEnv, backend: Backend) -> None:
     env.add_revision("a1", upgrade=TABLE)
     env.add_revision("b2", "a1")
