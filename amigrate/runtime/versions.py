@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 # Ids no revision has (not hexadecimal), compiled into the offline statements' text once.
 _PLACEHOLDER = {"old": "amigrate-old-id-placeholder", "new": "amigrate-new-id-placeholder"}
+_Template = tuple[str, "Callable[[str], str]", dict[str, str]]
 
 
 class VersionTable:
@@ -46,7 +47,7 @@ class VersionTable:
             "update": self.table.update().where(column == old).values(version_num=new),
             "delete": self.table.delete().where(column == old),
         }
-        self._templates: dict[str, tuple[str, Callable[[str], str]]] = {}
+        self._templates: dict[str, _Template] = {}
 
     def exists(self, connection: Connection) -> bool:
         from sqlalchemy import inspect
@@ -108,16 +109,19 @@ class VersionTable:
         template = self._templates.get(kind)
         if template is None:
             template = self._templates[kind] = self._template(kind)
-        text, literal = template
+        text, literal, placeholders = template
         for key, value in parameters.items():
-            text = text.replace(literal(_PLACEHOLDER[key]), literal(value), 1)
+            text = text.replace(placeholders[key], literal(value), 1)
         return text
 
-    def _template(self, kind: str) -> tuple[str, Callable[[str], str]]:
+    def _template(self, kind: str) -> _Template:
+        """The statement's text with placeholder ids, the type's literal processor, and each
+        placeholder as that processor writes it (what a step's ids replace)."""
         type_ = self.table.c.version_num.type
         literal = type_.literal_processor(self.impl.dialect)
         assert literal is not None  # a string type always renders literals
         options = {"literal_execute": True}  # values rendered when given, not at compile
         compiled = self._statements[kind].compile(dialect=self.impl.dialect, compile_kwargs=options)
         assert isinstance(compiled, SQLCompiler)
-        return compiled.construct_expanded_state(_PLACEHOLDER).statement, literal
+        text = compiled.construct_expanded_state(_PLACEHOLDER).statement
+        return text, literal, {key: literal(value) for key, value in _PLACEHOLDER.items()}
