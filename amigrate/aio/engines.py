@@ -88,18 +88,23 @@ def create_engine_for(url: str, options: dict[str, Any]) -> Engine:
     An async driver's (asyncpg, aiosqlite) is a plain ``Engine`` too, whose connections are
     used inside ``greenlet_spawn`` only (`runs_in_greenlet`; ``bridge.GreenletConnection``).
     That is what an ``AsyncEngine`` is underneath; making one would import SQLAlchemy's
-    asyncio extension and, with it, the ORM (50-90 ms of every command).
+    asyncio extension and, with it, the ORM (50-90 ms of every command). On asyncpg, DDL
+    and the version-row writes skip the driver's prepare step (`ddl.simple_query`).
     """
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
+    from amigrate.ddl import simple_query
+
     try:
         is_async_url(url)  # a URL SQLAlchemy cannot use is a ConfigError that says why
-        return create_engine(url, poolclass=NullPool, **options)
+        engine = create_engine(url, poolclass=NullPool, **options)
     except ConfigError:
         raise
     except Exception as exc:
         raise ConfigError(f"cannot create an engine for {mask_url_password(url)}: {exc}") from exc
+    simple_query.install(engine)  # asyncpg: DDL and version rows in one round trip each
+    return engine
 
 
 def runs_in_greenlet(value: Engine | Connection) -> bool:

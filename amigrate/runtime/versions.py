@@ -1,9 +1,10 @@
 """The version table: Alembic's ``alembic_version``, one row per head the database is at.
 
 Reads and writes go through SQLAlchemy Core with bound parameters, so every ``UPDATE`` hits
-the compiled-statement cache (Alembic embeds ids as literal text and pays for it on each
-step). Offline, the same statements are compiled once per run with placeholder ids, and
-each step only swaps its own ids in.
+the compiled-statement cache (Alembic compiles each step's statement anew). Offline, and
+online on an engine where statements without parameters take one round trip instead of two
+(asyncpg, `ddl.simple_query`), the writes are text instead: each statement is compiled once
+per run with placeholder ids, and each step only swaps its own ids in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from amigrate.ddl import simple_query
+from amigrate.ddl.sink import ConnectionSink
 from amigrate.errors import MigrationFailedError
 
 if TYPE_CHECKING:
@@ -48,6 +51,10 @@ class VersionTable:
             "delete": self.table.delete().where(column == old),
         }
         self._templates: dict[str, _Template] = {}
+        sink = impl.sink
+        self._writes_text = isinstance(sink, ConnectionSink) and simple_query.installed(
+            sink.connection
+        )
 
     def exists(self, connection: Connection) -> bool:
         from sqlalchemy import inspect
@@ -87,7 +94,12 @@ class VersionTable:
             if self.impl.as_sql:
                 self.impl.sink.execute(self._script_text(change.kind, parameters))
                 continue
-            result = self.impl.sink.execute(self._statements[change.kind], parameters)
+            if self._writes_text:
+                text = self._script_text(change.kind, parameters)
+                options = {simple_query.RETURNS_NO_ROWS: True}
+                result = self.impl.sink.execute(text, execution_options=options)
+            else:
+                result = self.impl.sink.execute(self._statements[change.kind], parameters)
             if (
                 change.kind != "insert"
                 and isinstance(result, CursorResult)
@@ -100,7 +112,7 @@ class VersionTable:
                 )
 
     def _script_text(self, kind: str, parameters: dict[str, Any]) -> str:
-        """The statement's SQL with ``parameters`` written in as literals (offline mode).
+        """The statement's SQL with ``parameters`` written in as literals.
 
         Compiling is most of a statement's cost and only the ids differ from step to step,
         so each statement compiles once with placeholder ids, and each step swaps its own

@@ -66,3 +66,24 @@ async def test_a_broken_models_module_is_named_with_the_import_line(
     text = str(failed.value)
     assert "broken_models_abc.py:3: failed to load: NameError" in text
     assert "imported at" in text and "env.py:2" in text
+
+
+@pytest.mark.parametrize("driver", ["async", "sync"])
+async def test_a_version_row_gone_mid_run_stops_the_run(
+    env: MigrationEnv, backend: Backend, driver: str
+) -> None:
+    """Each step's UPDATE must move exactly one row; one that moves none is someone else's run."""
+    env.write_config(sqlalchemy_url=backend.async_url if driver == "async" else backend.sync_url)
+    env.add_revision("a1", upgrade='op.create_table("t", sa.Column("id", sa.Integer))')
+    env.add_revision(
+        "b2",
+        "a1",
+        upgrade="""
+        op.create_table("u", sa.Column("id", sa.Integer))
+        op.execute("DELETE FROM alembic_version")
+        """,
+    )
+    with pytest.raises(MigrationFailedError, match="has no row 'a1' to update"):
+        await command.upgrade(env.config, "head")
+    assert await env.tables() == {"alembic_version", "t"}
+    assert await env.version_rows() == ["a1"]

@@ -1,0 +1,113 @@
+"""One round trip for statements that return no rows, on asyncpg.
+
+SQLAlchemy's asyncpg driver prepares every statement before it runs it: two round trips
+(parse and describe, then bind and execute). DDL also invalidates the prepared statements,
+so the version row's ``UPDATE`` was prepared again after each revision's DDL: a one-statement
+revision cost six round trips. DDL and amigrate's own version-row writes carry no parameters
+and return no rows, so asyncpg's simple query protocol runs each in one, inside the same
+transaction SQLAlchemy keeps. Everything above the driver is unchanged: the statement is
+compiled, logged (``echo``) and its errors translated and wrapped as before.
+
+`install` hooks the engines amigrate makes itself (``do_execute``, SQLAlchemy's own place for
+a dialect's execution), never an application's engine. It relies on the layout of
+SQLAlchemy's asyncpg adapter (2.1); on a SQLAlchemy whose adapter differs it installs
+nothing, and every statement is prepared as before.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import deque
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Dialect, Engine
+    from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
+
+#: Execution option: this statement has no parameters and returns no rows.
+RETURNS_NO_ROWS: Final = "amigrate_returns_no_rows"
+
+_hooked: weakref.WeakSet[Dialect] = weakref.WeakSet()
+
+
+def install(engine: Engine) -> bool:
+    """Run ``engine``'s DDL and no-row statements in one round trip; False where it cannot."""
+    if engine.dialect.driver != "asyncpg" or not _adapter_layout_known():
+        return False
+    from sqlalchemy import event
+
+    event.listen(engine, "do_execute", _do_execute)
+    event.listen(engine, "do_execute_no_params", _do_execute_no_params)
+    _hooked.add(engine.dialect)
+    return True
+
+
+def installed(connection: Connection) -> bool:
+    """Whether statements marked `RETURNS_NO_ROWS` on ``connection`` take one round trip."""
+    return connection.dialect in _hooked
+
+
+def _adapter_layout_known() -> bool:
+    """Whether SQLAlchemy's asyncpg adapter has the attributes `_run_simple` relies on."""
+    from sqlalchemy.dialects.postgresql import asyncpg
+
+    connection = asyncpg.AsyncAdapt_asyncpg_connection
+    cursor = asyncpg.AsyncAdapt_asyncpg_cursor
+    needed = {
+        connection: ("_transaction", "_start_transaction", "_execute_mutex", "_handle_exception"),
+        cursor: ("_adapt_connection", "_rows", "_description", "_rowcount"),
+    }
+    known = all(hasattr(kind, name) for kind, names in needed.items() for name in names)
+    return known and not hasattr(connection, "_started")  # SQLAlchemy 2.0's other layout
+
+
+def _do_execute(
+    cursor: DBAPICursor, statement: str, parameters: Any, context: ExecutionContext
+) -> bool:
+    if parameters or not _returns_no_rows(context):
+        return False
+    _run_simple(cursor, statement)
+    return True
+
+
+def _do_execute_no_params(cursor: DBAPICursor, statement: str, context: ExecutionContext) -> bool:
+    return _do_execute(cursor, statement, None, context)
+
+
+def _returns_no_rows(context: ExecutionContext) -> bool:
+    return bool(getattr(context, "isddl", False) or context.execution_options.get(RETURNS_NO_ROWS))
+
+
+def _run_simple(cursor: Any, statement: str) -> None:
+    """``statement`` through asyncpg's simple query protocol, as the adapter's cursor would.
+
+    The adapter's transaction is begun first if it is not yet (what its own execute does),
+    driver errors are translated by the adapter, and the cursor ends as after a statement
+    with no result rows, its row count read from the command tag (``UPDATE 1``).
+    """
+    from sqlalchemy.util import await_only
+
+    adapter = cursor._adapt_connection
+
+    async def run() -> str:
+        async with adapter._execute_mutex:
+            if adapter._transaction is None:
+                await adapter._start_transaction()
+            try:
+                return str(await adapter._connection.execute(statement))
+            except Exception as error:
+                adapter._handle_exception(error)
+                raise  # not reached: the adapter raises the translated error
+
+    tag = await_only(run())
+    cursor._description = None
+    cursor._rows = deque()
+    cursor._rowcount = _row_count(tag)
+
+
+def _row_count(tag: str) -> int:
+    """The rows a command tag reports (``UPDATE 1``, ``INSERT 0 1``); -1 for other commands."""
+    words = tag.split()
+    if len(words) >= 2 and words[0] in ("INSERT", "UPDATE", "DELETE") and words[-1].isdigit():
+        return int(words[-1])
+    return -1
