@@ -28,13 +28,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run(spec.call(args, config), needs_loop=needs_loop)
         text = spec.render(args, result)
     except (Exception, KeyboardInterrupt) as error:
+        if _reader_went_away(error):  # `amigrate upgrade head --sql | head`
+            return EXIT_OK
         return report(error, show_traceback=args.traceback)
     if text:
         try:
             print(text, flush=True)
         except BrokenPipeError:  # `amigrate history | head`: the reader had enough
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _reader_went_away(sys.exc_info()[1])
     return EXIT_OK
+
+
+def _reader_went_away(error: BaseException | None) -> bool:
+    """Whether ``error`` comes from writing to a standard output whose reader has closed it
+    (``| head``): not a failure, as for any Unix tool. The rest of the output, and Python's
+    own flush at exit, then go to ``/dev/null`` instead of failing again.
+
+    A broken pipe elsewhere (a database socket) is a failure: standard output itself must
+    be the closed pipe.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, BrokenPipeError) and _stdout_reader_gone():
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe nobody reads any more (poll reports an error)."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 def console_main() -> NoReturn:
