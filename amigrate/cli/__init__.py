@@ -35,14 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             print(text, flush=True)
         except BrokenPipeError:  # `amigrate history | head`: the reader had enough
-            _reader_went_away(sys.exc_info()[1])
+            _discard_stdout()
     return EXIT_OK
 
 
 def _reader_went_away(error: BaseException | None) -> bool:
     """Whether ``error`` comes from writing to a standard output whose reader has closed it
-    (``| head``): not a failure, as for any Unix tool. The rest of the output, and Python's
-    own flush at exit, then go to ``/dev/null`` instead of failing again.
+    (``| head``): not a failure, as for any Unix tool; the rest of the output is discarded.
 
     A broken pipe elsewhere (a database socket) is a failure: standard output itself must
     be the closed pipe.
@@ -50,11 +49,17 @@ def _reader_went_away(error: BaseException | None) -> bool:
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         if isinstance(error, BrokenPipeError) and _stdout_reader_gone():
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _discard_stdout()
             return True
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return False
+
+
+def _discard_stdout() -> None:
+    """Send what is still to be written to standard output (and Python's flush at exit)
+    to ``/dev/null``, so a closed pipe fails no second time."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _stdout_reader_gone() -> bool:

@@ -30,16 +30,15 @@ RETURNS_NO_ROWS: Final = "amigrate_returns_no_rows"
 _hooked: weakref.WeakSet[Dialect] = weakref.WeakSet()
 
 
-def install(engine: Engine) -> bool:
-    """Run ``engine``'s DDL and no-row statements in one round trip; False where it cannot."""
+def install(engine: Engine) -> None:
+    """Run ``engine``'s DDL and no-row statements in one round trip (asyncpg only)."""
     if engine.dialect.driver != "asyncpg" or not _adapter_layout_known():
-        return False
+        return
     from sqlalchemy import event
 
     event.listen(engine, "do_execute", _do_execute)
     event.listen(engine, "do_execute_no_params", _do_execute_no_params)
     _hooked.add(engine.dialect)
-    return True
 
 
 def installed(connection: Connection) -> bool:
