@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from amigrate.cli.errors import EXIT_OK, report
 
@@ -24,19 +24,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop = spec.needs_loop
         needs_loop = loop(args, config) if callable(loop) else loop
         if needs_loop or getattr(args, "sql", False):  # progress lines: running or writing SQL
-            _configure_logging()
-        result = run(spec.call(args, config), needs_loop=needs_loop)
+            from amigrate.cli import logs
+
+            logs.configure()
+        held = getattr(args, "sql", False) and _hold_stdout()
+        try:
+            result = run(spec.call(args, config), needs_loop=needs_loop)
+        finally:
+            if held:  # flushes: a reader gone (`| head`) shows here, not at the exit
+                cast("Any", sys.stdout).reconfigure(write_through=True)
         text = spec.render(args, result)
     except (Exception, KeyboardInterrupt) as error:
+        _flush_progress()  # the progress so far, then the error
         if _reader_went_away(error):  # `amigrate upgrade head --sql | head`
             return EXIT_OK
         return report(error, show_traceback=args.traceback)
+    _flush_progress()
     if text:
         try:
             print(text, flush=True)
         except BrokenPipeError:  # `amigrate history | head`: the reader had enough
             _discard_stdout()
     return EXIT_OK
+
+
+def _hold_stdout() -> bool:
+    """Let the SQL script gather in standard output's buffer when it goes to a pipe or file.
+
+    ``PYTHONUNBUFFERED`` (common in containers) makes every write a system call: a few
+    thousand for 500 revisions, each waking the reader. Held, the script goes out in 8 KB
+    pieces, in the same order as anything else printed; a terminal still gets every line at
+    once. True if standard output was changed (`main` restores it).
+    """
+    stdout: Any = sys.stdout
+    try:
+        if stdout.isatty() or not stdout.write_through:
+            return False
+        stdout.reconfigure(write_through=False)
+    except (AttributeError, ValueError, OSError):  # not a text file of its own, or closed
+        return False
+    return True
+
+
+def _flush_progress() -> None:
+    """Write the progress lines still waiting, if this command logs any (`amigrate.cli.logs`)."""
+    logs = sys.modules.get("amigrate.cli.logs")
+    if logs is not None:
+        logs.flush()
 
 
 def _reader_went_away(error: BaseException | None) -> bool:
@@ -124,18 +158,6 @@ def run(coroutine: Coroutine[Any, Any, Any], *, needs_loop: bool) -> Any:
         return done.value
     coroutine.close()
     raise RuntimeError("a command declared needs_loop=False awaited I/O")
-
-
-def _configure_logging() -> None:
-    """Progress lines on stderr, for amigrate's loggers only (the host's are left alone)."""
-    import logging
-
-    logger = logging.getLogger("amigrate")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
 
 
 def _load_config(args: Any) -> Any:
