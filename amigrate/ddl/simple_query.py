@@ -5,8 +5,12 @@ SQLAlchemy's asyncpg driver prepares every statement before it runs it: two roun
 so the version row's ``UPDATE`` was prepared again after each revision's DDL: a one-statement
 revision cost six round trips. DDL and amigrate's own version-row writes carry no parameters
 and return no rows, so asyncpg's simple query protocol runs each in one, inside the same
-transaction SQLAlchemy keeps. Everything above the driver is unchanged: the statement is
-compiled, logged (``echo``) and its errors translated and wrapped as before.
+transaction SQLAlchemy keeps. When that transaction is not yet begun, its ``BEGIN`` goes in
+the same round trip as the statement (``BEGIN; CREATE TABLE ...``), which the server runs as
+a transaction block that stays open: a revision of one statement then costs three round
+trips (that, its version row, ``COMMIT``) instead of four. Everything above the driver is
+unchanged: the statement is compiled, logged (``echo``) and its errors translated and wrapped
+as before.
 
 `install` hooks the engines amigrate makes itself (``do_execute``, SQLAlchemy's own place for
 a dialect's execution), never an application's engine. It relies on the layout of
@@ -53,7 +57,14 @@ def _adapter_layout_known() -> bool:
     connection = asyncpg.AsyncAdapt_asyncpg_connection
     cursor = asyncpg.AsyncAdapt_asyncpg_cursor
     needed = {
-        connection: ("_transaction", "_start_transaction", "_execute_mutex", "_handle_exception"),
+        connection: (
+            "_transaction",
+            "_execute_mutex",
+            "_handle_exception",
+            "isolation_level",
+            "readonly",
+            "deferrable",
+        ),
         cursor: ("_adapt_connection", "_rows", "_description", "_rowcount"),
     }
     known = all(hasattr(kind, name) for kind, names in needed.items() for name in names)
@@ -80,9 +91,10 @@ def _returns_no_rows(context: ExecutionContext) -> bool:
 def _run_simple(cursor: Any, statement: str) -> None:
     """``statement`` through asyncpg's simple query protocol, as the adapter's cursor would.
 
-    The adapter's transaction is begun first if it is not yet (what its own execute does),
-    driver errors are translated by the adapter, and the cursor ends as after a statement
-    with no result rows, its row count read from the command tag (``UPDATE 1``).
+    The adapter's transaction is begun if it is not yet (what its own execute does), in the
+    same round trip; driver errors are translated by the adapter, and the cursor ends as
+    after a statement with no result rows, its row count read from the command tag
+    (``UPDATE 1``).
     """
     from sqlalchemy.util import await_only
 
@@ -90,10 +102,12 @@ def _run_simple(cursor: Any, statement: str) -> None:
 
     async def run() -> str:
         async with adapter._execute_mutex:
-            if adapter._transaction is None:
-                await adapter._start_transaction()
+            script = statement
+            if adapter._transaction is None and adapter.isolation_level != "autocommit":
+                script = f"{_begin(adapter)};\n{statement}"  # one round trip, not two
+                adapter._transaction = _BegunWithStatement(adapter._connection)
             try:
-                return str(await adapter._connection.execute(statement))
+                return str(await adapter._connection.execute(script))
             except Exception as error:
                 adapter._handle_exception(error)
                 raise  # not reached: the adapter raises the translated error
@@ -102,6 +116,38 @@ def _run_simple(cursor: Any, statement: str) -> None:
     cursor._description = None
     cursor._rows = deque()
     cursor._rowcount = _row_count(tag)
+
+
+def _begin(adapter: Any) -> str:
+    """The ``BEGIN`` the adapter's own transaction would send (asyncpg's wording)."""
+    words = ["BEGIN"]
+    if adapter.isolation_level:
+        words.append(f"ISOLATION LEVEL {adapter.isolation_level.replace('_', ' ').upper()}")
+    if adapter.readonly:
+        words.append("READ ONLY")
+    if adapter.deferrable:
+        words.append("DEFERRABLE")
+    return " ".join(words)
+
+
+class _BegunWithStatement:
+    """The adapter's transaction when its ``BEGIN`` went out with the first statement.
+
+    The adapter only ever awaits ``commit()`` or ``rollback()`` on it, then drops it. A
+    statement that fails leaves the transaction open (aborted) on the server, and the
+    rollback that follows ends it, as with a transaction begun on its own.
+    """
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    async def commit(self) -> None:
+        await self._connection.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._connection.execute("ROLLBACK")
 
 
 def _row_count(tag: str) -> int:

@@ -60,3 +60,76 @@ async def test_a_failing_statement_is_reported_as_before(postgres_env: Migration
     assert f"{path.parent / 'b2_revision_b2.py'}:" in text
     assert await env.tables() == {"alembic_version", "t"}
     assert await env.version_rows() == ["a1"]
+
+
+async def test_a_revision_takes_three_round_trips(
+    postgres_env: MigrationEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``BEGIN`` goes with the revision's first statement; then its version row, ``COMMIT``."""
+    import asyncpg
+
+    env = postgres_env
+    env.add_revision("a1", upgrade='op.create_table("t1", sa.Column("id", sa.Integer))')
+    env.add_revision("b2", "a1", upgrade='op.create_table("t2", sa.Column("id", sa.Integer))')
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def recording(self: asyncpg.Connection, query: str, *args: object, **kw: object) -> str:
+        sent.append(" ".join(query.split()))
+        return await execute(self, query, *args, **kw)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    await command.upgrade(env.config, "head")
+    assert await env.version_rows() == ["b2"]
+    start = next(i for i, text in enumerate(sent) if "CREATE TABLE t2" in text)
+    assert sent[start : start + 3] == [
+        "BEGIN; CREATE TABLE t2 ( id INTEGER )",
+        "UPDATE alembic_version SET version_num='b2' WHERE alembic_version.version_num = 'a1'",
+        "COMMIT",
+    ]
+
+
+async def test_a_failing_first_statement_rolls_its_revision_back(
+    postgres_env: MigrationEnv, backend: Backend
+) -> None:
+    env = postgres_env
+    env.add_revision("a1", upgrade='op.create_table("t", sa.Column("id", sa.Integer))')
+    env.add_revision(
+        "b2",
+        "a1",
+        upgrade="""
+        op.add_column("missing", sa.Column("n", sa.Integer))
+        op.create_table("u", sa.Column("id", sa.Integer))
+        """,
+    )
+    with pytest.raises(MigrationFailedError) as failed:
+        await command.upgrade(env.config, "head")
+    text = str(failed.value)
+    assert 'relation "missing" does not exist' in text
+    assert "ALTER TABLE missing ADD COLUMN n INTEGER" in text
+    assert "BEGIN" not in text
+    assert await env.version_rows() == ["a1"]
+    assert await env.tables() == {"alembic_version", "t"}
+    env.add_revision("b2", "a1", upgrade='op.create_table("u", sa.Column("id", sa.Integer))')
+    await command.upgrade(env.config, "head")  # the next run starts clean
+    assert await env.version_rows() == ["b2"]
+
+
+async def test_the_configured_isolation_level_holds_for_a_revision(
+    postgres_env: MigrationEnv, backend: Backend
+) -> None:
+    env = postgres_env
+    env.write_config(sqlalchemy_isolation_level="SERIALIZABLE")
+    env.add_revision("a1")  # b2's transaction then begins with its CREATE TABLE
+    env.add_revision(
+        "b2",
+        "a1",
+        upgrade="""
+        op.create_table("seen", sa.Column("level", sa.Text))
+        op.execute("INSERT INTO seen SELECT current_setting('transaction_isolation')")
+        """,
+    )
+    await command.upgrade(env.config, "head")
+    with sync_connection(backend.sync_url) as connection:
+        levels = connection.exec_driver_sql("SELECT level FROM seen").scalars().all()
+    assert levels == ["serializable"]
