@@ -27,14 +27,13 @@ from amigrate.runtime.versions_plan import (
     stamp_changes,
     unstamp_changes,
 )
+from amigrate.script.resolve import BRANCH_RELATIVE, RELATIVE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from amigrate.script.revision import Revision, RevisionMap
 
-_RELATIVE = re.compile(r"[+-]\d+")
-_BRANCH_STEP = re.compile(r"([^@]+)@[+-]\d+")
 _STEPS_DOWN = re.compile(r"(.*?)-(\d+)")
 
 
@@ -168,7 +167,7 @@ def plan_range_for_sql(
         )
     if not start:
         rows: tuple[str, ...] = ()
-    elif _RELATIVE.fullmatch(start):
+    elif RELATIVE.fullmatch(start):
         rows = graph.resolve_range(f"{start}:{end}")[0] or ()
     else:
         rows = graph.resolve(start)
@@ -226,7 +225,7 @@ def _current_for(
     """The current revisions ``text`` counts from: the rows, and for ``label@+N`` on a branch
     no row is on, the branch's topmost applied revisions (applied as a dependency of another
     branch), so ``+1`` steps above them as Alembic does, instead of re-running the first."""
-    m = _BRANCH_STEP.fullmatch(text)
+    m = BRANCH_RELATIVE.fullmatch(text)
     if rows is None or not m or m[1] not in graph.labels:
         return rows
     members = graph.branch_revisions(m[1])
@@ -243,7 +242,7 @@ def _line(graph: RevisionMap, text: str, current: tuple[str, ...] | None) -> set
     if label is not None and label in graph.labels:
         members = graph.branch_revisions(label)
         starts = [rev for rev in current or () if rev in members]
-    elif _RELATIVE.fullmatch(text):
+    elif RELATIVE.fullmatch(text):
         starts = list(current or ())
     else:
         return None

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
     from amigrate.script.revision import RevisionMap
 
-_RELATIVE = re.compile(r"[+-]\d+")
-_BRANCH_RELATIVE = re.compile(r"([^@]+)@([+-]\d+)")
+# Targets counted from the database's revisions (``+1``; ``label@-2``, its label in group 1).
+RELATIVE = re.compile(r"[+-]\d+")
+BRANCH_RELATIVE = re.compile(r"([^@]+)@([+-]\d+)")
 _OFFSET = re.compile(r"(.+?)([+-]\d+)")
 _PREFIX_HINT = "use more characters of the id"
 
@@ -46,9 +47,9 @@ def resolve(rmap: RevisionMap, target: str, current: tuple[str, ...] | None) -> 
         return (text,)
     if text in rmap.labels:
         return (rmap.labels[text],)
-    if _RELATIVE.fullmatch(text):
+    if RELATIVE.fullmatch(text):
         return _from_current(rmap, text, current)
-    if m := _BRANCH_RELATIVE.fullmatch(text):
+    if m := BRANCH_RELATIVE.fullmatch(text):
         return _from_branch_current(rmap, m[1], int(m[2]), text, current)
     if m := _OFFSET.fullmatch(text):
         return _as_ids(_step(rmap, resolve_one(rmap, m[1], current), int(m[2]), text))
@@ -61,7 +62,7 @@ def resolve(rmap: RevisionMap, target: str, current: tuple[str, ...] | None) -> 
 def counts_from_current(target: str) -> bool:
     """Whether ``target`` is relative to the database's revisions (``+1``, ``branch@-2``)."""
     text = target.strip()
-    return bool(_RELATIVE.fullmatch(text) or _BRANCH_RELATIVE.fullmatch(text))
+    return bool(RELATIVE.fullmatch(text) or BRANCH_RELATIVE.fullmatch(text))
 
 
 def resolve_one(rmap: RevisionMap, target: str, current: tuple[str, ...] | None) -> str | None:
@@ -85,8 +86,8 @@ def resolve_range(
     if text.count(":") != 1:
         raise RevisionError(f"{text!r} is not a revision range", hint="ranges look like START:END")
     lower, upper = (part.strip() for part in text.split(":"))
-    lower_relative = bool(_RELATIVE.fullmatch(lower))
-    upper_relative = bool(_RELATIVE.fullmatch(upper))
+    lower_relative = bool(RELATIVE.fullmatch(lower))
+    upper_relative = bool(RELATIVE.fullmatch(upper))
     if lower_relative and upper_relative:
         raise RevisionError(
             f"both ends of revision range {text!r} are relative",
