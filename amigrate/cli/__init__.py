@@ -23,11 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _load_config(args) if spec.needs_config else None
         loop = spec.needs_loop
         needs_loop = loop(args, config) if callable(loop) else loop
-        if needs_loop or getattr(args, "sql", False):  # progress lines: running or writing SQL
+        sql = getattr(args, "sql", False)
+        if needs_loop or sql:  # progress lines: running or writing SQL
             from amigrate.cli import logs
 
             logs.configure()
-        held = getattr(args, "sql", False) and _hold_stdout()
+        held = sql and _hold_stdout()
         try:
             result = run(spec.call(args, config), needs_loop=needs_loop)
         finally:
