@@ -89,12 +89,13 @@ def create_engine_for(url: str, options: dict[str, Any]) -> Engine:
     used inside ``greenlet_spawn`` only (`runs_in_greenlet`; ``bridge.GreenletConnection``).
     That is what an ``AsyncEngine`` is underneath; making one would import SQLAlchemy's
     asyncio extension and, with it, the ORM (50-90 ms of every command). On asyncpg, DDL
-    and the version-row writes skip the driver's prepare step (`ddl.simple_query`).
+    and the version-row writes skip the driver's prepare step (`ddl.simple_query`); on
+    aiosqlite, each statement takes one trip to the driver's thread (`ddl.aiosqlite_trips`).
     """
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from amigrate.ddl import simple_query
+    from amigrate.ddl import aiosqlite_trips, simple_query
 
     try:
         is_async_url(url)  # a URL SQLAlchemy cannot use is a ConfigError that says why
@@ -104,6 +105,7 @@ def create_engine_for(url: str, options: dict[str, Any]) -> Engine:
     except Exception as exc:
         raise ConfigError(f"cannot create an engine for {mask_url_password(url)}: {exc}") from exc
     simple_query.install(engine)  # asyncpg: DDL and version rows in one round trip each
+    aiosqlite_trips.install(engine)  # aiosqlite: every statement in one trip to its thread
     return engine
 
 
