@@ -7,8 +7,10 @@ revision cost six round trips. DDL and amigrate's own version-row writes carry n
 and return no rows, so asyncpg's simple query protocol runs each in one, inside the same
 transaction SQLAlchemy keeps. When that transaction is not yet begun, its ``BEGIN`` goes in
 the same round trip as the statement (``BEGIN; CREATE TABLE ...``), which the server runs as
-a transaction block that stays open: a revision of one statement then costs three round
-trips (that, its version row, ``COMMIT``) instead of four. Everything above the driver is
+a transaction block that stays open; the version row's write, the transaction's last
+statement, takes its ``COMMIT`` along the same way, the server checking that it touched its
+one row (`one_row_or_error`). A revision of one statement then costs two round trips instead
+of four. Everything above the driver is
 unchanged: the statement is compiled, logged (``echo``) and its errors translated and wrapped
 as before.
 
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 
 #: Execution option: this statement has no parameters and returns no rows.
 RETURNS_NO_ROWS: Final = "amigrate_returns_no_rows"
+#: Execution option (with `RETURNS_NO_ROWS`): the transaction commits right after this
+#: statement; its ``COMMIT`` goes in the same round trip when amigrate began the transaction.
+COMMITS: Final = "amigrate_commits"
 
 _hooked: weakref.WeakSet[Dialect] = weakref.WeakSet()
 
@@ -76,7 +81,7 @@ def _do_execute(
 ) -> bool:
     if parameters or not _returns_no_rows(context):
         return False
-    _run_simple(cursor, statement)
+    _run_simple(cursor, statement, commits=bool(context.execution_options.get(COMMITS)))
     return True
 
 
@@ -88,13 +93,14 @@ def _returns_no_rows(context: ExecutionContext) -> bool:
     return bool(getattr(context, "isddl", False) or context.execution_options.get(RETURNS_NO_ROWS))
 
 
-def _run_simple(cursor: Any, statement: str) -> None:
+def _run_simple(cursor: Any, statement: str, *, commits: bool = False) -> None:
     """``statement`` through asyncpg's simple query protocol, as the adapter's cursor would.
 
     The adapter's transaction is begun if it is not yet (what its own execute does), in the
-    same round trip; driver errors are translated by the adapter, and the cursor ends as
-    after a statement with no result rows, its row count read from the command tag
-    (``UPDATE 1``).
+    same round trip; with ``commits``, a transaction begun here is committed in that round
+    trip too, and the adapter's later ``commit()`` has nothing left to send. Driver errors
+    are translated by the adapter, and the cursor ends as after a statement with no result
+    rows, its row count read from the command tag (``UPDATE 1``).
     """
     from sqlalchemy.util import await_only
 
@@ -106,11 +112,18 @@ def _run_simple(cursor: Any, statement: str) -> None:
             if adapter._transaction is None and adapter.isolation_level != "autocommit":
                 script = f"{_begin(adapter)};\n{statement}"  # one round trip, not two
                 adapter._transaction = _BegunWithStatement(adapter._connection)
+            # only a transaction begun here: asyncpg tracks the ones it began itself
+            ends = commits and isinstance(adapter._transaction, _BegunWithStatement)
+            if ends:
+                script = f"{script};\nCOMMIT"
             try:
-                return str(await adapter._connection.execute(script))
+                tag = str(await adapter._connection.execute(script))
             except Exception as error:
                 adapter._handle_exception(error)
                 raise  # not reached: the adapter raises the translated error
+            if ends:
+                adapter._transaction = _COMMITTED
+            return tag
 
     tag = await_only(run())
     cursor._description = None
@@ -148,6 +161,34 @@ class _BegunWithStatement:
 
     async def rollback(self) -> None:
         await self._connection.execute("ROLLBACK")
+
+
+class _Committed:
+    """The adapter's transaction once its ``COMMIT`` went out with its last statement."""
+
+    async def commit(self) -> None:
+        pass
+
+    async def rollback(self) -> None:
+        pass  # committed already: nothing is left to undo
+
+
+_COMMITTED: Final = _Committed()
+
+
+def one_row_or_error(statement: str) -> str:
+    """``statement`` (an ``UPDATE`` or ``DELETE``) made to fail unless it touches one row.
+
+    Its row count cannot be checked before a ``COMMIT`` sent with it, so the server checks:
+    ``1 / count(*)`` over the touched rows raises "division by zero" (`is_no_row_error`)
+    when there are none, and the ``COMMIT`` after it is not run.
+    """
+    return f"WITH touched AS ({statement} RETURNING 1) SELECT 1 / count(*) FROM touched"
+
+
+def is_no_row_error(error: BaseException) -> bool:
+    """Whether ``error`` is the failure of a `one_row_or_error` statement that touched none."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "22012"
 
 
 def _row_count(tag: str) -> int:

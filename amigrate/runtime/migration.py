@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from amigrate._util import fields_repr
 from amigrate.ddl.sink import ScriptSink
-from amigrate.errors import ConfigError, LockTimeoutError, MigrationFailedError
+from amigrate.errors import AmigrateError, ConfigError, LockTimeoutError, MigrationFailedError
 from amigrate.runtime import current
 from amigrate.runtime.failures import migration_failure
 from amigrate.runtime.steps import StampPlan
@@ -89,6 +89,7 @@ class MigrationContext:
         self._busy_timeout: int | None = None
         self.steps_run: list[MigrationStep] = []
         self._autocommitted = False  # an autocommit_block() ran in the current step
+        self._step_ran: MigrationStep | None = None  # the step whose transaction now commits
         self._operations: Operations | None = None
 
     @classmethod
@@ -228,7 +229,8 @@ class MigrationContext:
         self._autocommitted = False
         try:
             function()
-            self.versions.apply(step.changes)
+            # the step's own transaction commits right after its version rows
+            self.versions.apply(step.changes, commits=not (self._whole_run or self._external))
         except MigrationFailedError:
             raise
         except Exception as exc:
@@ -238,6 +240,7 @@ class MigrationContext:
             current.active_operations.reset(token)
         elapsed = (time.perf_counter() - started) * 1000
         log.info("Running %s (%d ms)", step.description, elapsed)
+        self._step_ran = step
 
     def operations(self) -> Operations:
         """The ``op`` of this run, one for all its steps.
@@ -307,8 +310,15 @@ class MigrationContext:
         if self._whole_run or self._external:
             yield
             return
-        with self._transaction_block():
-            yield
+        self._step_ran = None
+        try:
+            with self._transaction_block():
+                yield
+        except Exception as exc:  # after the step ran: its COMMIT failed (deferred constraint)
+            step = self._step_ran
+            if step is None or isinstance(exc, AmigrateError):
+                raise
+            raise migration_failure(exc, step, step.revision.path or "") from exc
 
     def _make_callers_sqlite_transaction_real(self) -> None:
         """On SQLite, open the caller's transaction in the driver before the step's DDL.

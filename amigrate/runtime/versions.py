@@ -86,30 +86,57 @@ class VersionTable:
 
         self.impl.execute(DropTable(self.table))
 
-    def apply(self, changes: Iterable[VersionChange]) -> None:
-        """Write ``changes``; online, each UPDATE/DELETE must touch exactly one row."""
-        for change in changes:
+    def apply(self, changes: Iterable[VersionChange], *, commits: bool = False) -> None:
+        """Write ``changes``; online, each UPDATE/DELETE must touch exactly one row.
+
+        ``commits``: the transaction commits right after; where writes are text, the last
+        one takes the ``COMMIT`` along in its round trip (`simple_query.COMMITS`).
+        """
+        changes = tuple(changes)
+        for number, change in enumerate(changes, 1):
             values = (("old", change.old), ("new", change.new))
             parameters = {key: value for key, value in values if value is not None}
             if self.impl.as_sql:
                 self.impl.sink.execute(self._script_text(change.kind, parameters))
                 continue
             if self._writes_text:
-                text = self._script_text(change.kind, parameters)
-                options = {simple_query.RETURNS_NO_ROWS: True}
-                result = self.impl.sink.execute(text, execution_options=options)
-            else:
-                result = self.impl.sink.execute(self._statements[change.kind], parameters)
-            if (
-                change.kind != "insert"
-                and isinstance(result, CursorResult)
-                and result.rowcount != 1
-            ):
-                raise MigrationFailedError(
-                    f"the version table {self.display_name} has no row {change.old!r} to "
-                    f"{change.kind}; another process may be migrating this database",
-                    hint="run 'amigrate current' and 'amigrate stamp' to repair it",
-                )
+                self._write_text(change, parameters, commits=commits and number == len(changes))
+                continue
+            result = self.impl.sink.execute(self._statements[change.kind], parameters)
+            if change.kind != "insert" and isinstance(result, CursorResult):
+                self._check_one_row(change, result.rowcount)
+
+    def _write_text(
+        self, change: VersionChange, parameters: dict[str, Any], *, commits: bool
+    ) -> None:
+        """One write as literal text: one round trip; with ``commits``, its COMMIT too."""
+        from sqlalchemy.exc import DBAPIError
+
+        text = self._script_text(change.kind, parameters)
+        options = {simple_query.RETURNS_NO_ROWS: True}
+        if not commits:
+            result = self.impl.sink.execute(text, execution_options=options)
+            if change.kind != "insert" and isinstance(result, CursorResult):
+                self._check_one_row(change, result.rowcount)
+            return
+        options[simple_query.COMMITS] = True
+        if change.kind == "insert":
+            self.impl.sink.execute(text, execution_options=options)
+            return
+        try:  # the row count comes too late to stop the COMMIT: the server checks it
+            self.impl.sink.execute(simple_query.one_row_or_error(text), execution_options=options)
+        except DBAPIError as exc:
+            if simple_query.is_no_row_error(exc):
+                self._check_one_row(change, 0)
+            raise
+
+    def _check_one_row(self, change: VersionChange, rowcount: int) -> None:
+        if rowcount != 1:
+            raise MigrationFailedError(
+                f"the version table {self.display_name} has no row {change.old!r} to "
+                f"{change.kind}; another process may be migrating this database",
+                hint="run 'amigrate current' and 'amigrate stamp' to repair it",
+            )
 
     def _script_text(self, kind: str, parameters: dict[str, Any]) -> str:
         """The statement's SQL with ``parameters`` written in as literals.

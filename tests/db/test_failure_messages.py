@@ -87,3 +87,42 @@ async def test_a_version_row_gone_mid_run_stops_the_run(
         await command.upgrade(env.config, "head")
     assert await env.tables() == {"alembic_version", "t"}
     assert await env.version_rows() == ["a1"]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        'op.create_table("c", sa.Column("p_id", sa.Integer, sa.ForeignKey("p.id", **deferred)))',
+        'op.execute("CREATE TABLE c (p_id INTEGER REFERENCES p DEFERRABLE INITIALLY DEFERRED)")',
+    ],
+    ids=["ddl-first", "statement-first"],
+)
+async def test_a_failing_commit_names_the_revision(
+    env: MigrationEnv, backend: Backend, first: str
+) -> None:
+    """A deferred constraint fails at COMMIT: after the script ran, still the revision's failure.
+
+    On asyncpg the COMMIT goes with the version row when the revision's DDL began the
+    transaction ("ddl-first"), and alone otherwise; both say the same.
+    """
+    if backend.name != "postgresql":
+        pytest.skip("deferred constraints need foreign keys enforced: PostgreSQL")
+    env.add_revision(
+        "a1", upgrade='op.create_table("p", sa.Column("id", sa.Integer, primary_key=True))'
+    )
+    path = env.add_revision(
+        "b2",
+        "a1",
+        upgrade=f"""
+        deferred = dict(deferrable=True, initially="DEFERRED")
+        {first}
+        op.execute("INSERT INTO c VALUES (42)")
+        """,
+    )
+    with pytest.raises(MigrationFailedError) as failed:
+        await command.upgrade(env.config, "head")
+    text = str(failed.value)
+    assert text.startswith(f"{path}: upgrade of revision b2 failed: ForeignKeyViolationError")
+    assert text.endswith("(its changes were rolled back)")
+    assert await env.version_rows() == ["a1"]
+    assert await env.tables() == {"alembic_version", "p"}
