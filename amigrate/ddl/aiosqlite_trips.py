@@ -129,7 +129,10 @@ def _make_classes() -> type:
 
             async def trip() -> _Outcome:
                 async with adapt._execute_mutex:
-                    return await driver._execute(_execute, driver, operation, parameters, many)  # type: ignore[no-any-return]
+                    outcome: _Outcome = await driver._execute(
+                        _in_driver_thread, driver, operation, parameters, many
+                    )
+                    return outcome
 
             try:
                 outcome = await_only(trip())
@@ -145,7 +148,7 @@ def _make_classes() -> type:
     return OneTripConnection
 
 
-def _execute(driver: Any, operation: Any, parameters: Any, many: bool) -> _Outcome:
+def _in_driver_thread(driver: Any, operation: Any, parameters: Any, many: bool) -> _Outcome:
     """In the driver's thread: the statement on a cursor of its own, read and closed."""
     cursor = driver._conn.cursor()
     try:

@@ -177,7 +177,8 @@ _COMMITTED: Final = _Committed()
 
 
 def one_row_or_error(statement: str) -> str:
-    """``statement`` (an ``UPDATE`` or ``DELETE``) made to fail unless it touches one row.
+    """``statement`` (an ``UPDATE`` or ``DELETE`` of a version row) made to fail when it
+    touches no row.
 
     Its row count cannot be checked before a ``COMMIT`` sent with it, so the server checks:
     ``1 / count(*)`` over the touched rows raises "division by zero" (`is_no_row_error`)
