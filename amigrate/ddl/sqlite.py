@@ -176,8 +176,9 @@ def begin_immediate(connection: Connection, busy_timeout_ms: int) -> None:
     The write lock is tried without waiting (the caller polls, so cancelling and its own
     deadline work), then the busy timeout goes back up for the step's statements (a COMMIT
     waits for readers). Three statements, sent as one script: through aiosqlite each
-    statement SQLAlchemy runs costs three or four trips to the driver's thread, the script
-    one. SQLAlchemy's events and logging do not see the script. When it fails before the
+    statement SQLAlchemy runs costs a trip to the driver's thread (three or four on an
+    engine that is not amigrate's, `aiosqlite_trips`), the script one. SQLAlchemy's events
+    and logging do not see the script. When it fails before the
     lock is taken, it runs again statement by statement, so the error is SQLAlchemy's
     (``database is locked``), the busy timeout is ``busy_timeout_ms`` and nothing has begun.
     A driver that cannot say whether it is in a transaction gets the statements one by one.
