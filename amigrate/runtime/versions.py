@@ -100,35 +100,36 @@ class VersionTable:
                 self.impl.sink.execute(self._script_text(change.kind, parameters))
                 continue
             if self._writes_text:
-                self._write_text(change, parameters, commits=commits and number == len(changes))
-                continue
-            result = self.impl.sink.execute(self._statements[change.kind], parameters)
+                last = number == len(changes)
+                result = self._write_text(change, parameters, commits=commits and last)
+            else:
+                result = self.impl.sink.execute(self._statements[change.kind], parameters)
             if change.kind != "insert" and isinstance(result, CursorResult):
                 self._check_one_row(change, result.rowcount)
 
     def _write_text(
         self, change: VersionChange, parameters: dict[str, Any], *, commits: bool
-    ) -> None:
-        """One write as literal text: one round trip; with ``commits``, its COMMIT too."""
+    ) -> Any:
+        """One write as literal text: one round trip; with ``commits``, its COMMIT too.
+
+        The result, for the caller to check its row count; None when the server checked it.
+        """
         from sqlalchemy.exc import DBAPIError
 
         text = self._script_text(change.kind, parameters)
         options = {simple_query.RETURNS_NO_ROWS: True}
         if not commits:
-            result = self.impl.sink.execute(text, execution_options=options)
-            if change.kind != "insert" and isinstance(result, CursorResult):
-                self._check_one_row(change, result.rowcount)
-            return
+            return self.impl.sink.execute(text, execution_options=options)
         options[simple_query.COMMITS] = True
-        if change.kind == "insert":
+        if change.kind != "insert":  # its row count comes too late to stop the COMMIT
+            text = simple_query.one_row_or_error(text)  # so the server checks it
+        try:
             self.impl.sink.execute(text, execution_options=options)
-            return
-        try:  # the row count comes too late to stop the COMMIT: the server checks it
-            self.impl.sink.execute(simple_query.one_row_or_error(text), execution_options=options)
         except DBAPIError as exc:
             if simple_query.is_no_row_error(exc):
                 self._check_one_row(change, 0)
             raise
+        return None
 
     def _check_one_row(self, change: VersionChange, rowcount: int) -> None:
         if rowcount != 1:
