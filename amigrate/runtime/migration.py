@@ -89,7 +89,6 @@ class MigrationContext:
         self._busy_timeout: int | None = None
         self.steps_run: list[MigrationStep] = []
         self._autocommitted = False  # an autocommit_block() ran in the current step
-        self._step_ran: MigrationStep | None = None  # the step whose transaction now commits
         self._operations: Operations | None = None
 
     @classmethod
@@ -240,7 +239,6 @@ class MigrationContext:
             current.active_operations.reset(token)
         elapsed = (time.perf_counter() - started) * 1000
         log.info("Running %s (%d ms)", step.description, elapsed)
-        self._step_ran = step
 
     def operations(self) -> Operations:
         """The ``op`` of this run, one for all its steps.
@@ -310,14 +308,14 @@ class MigrationContext:
         if self._whole_run or self._external:
             yield
             return
-        self._step_ran = None
+        ran_before = len(self.steps_run)
         try:
             with self._transaction_block():
                 yield
         except Exception as exc:  # after the step ran: its COMMIT failed (deferred constraint)
-            step = self._step_ran
-            if step is None or isinstance(exc, AmigrateError):
+            if len(self.steps_run) == ran_before or isinstance(exc, AmigrateError):
                 raise
+            step = self.steps_run[-1]
             raise migration_failure(exc, step, step.revision.path or "") from exc
 
     def _make_callers_sqlite_transaction_real(self) -> None:
